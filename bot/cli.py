@@ -1,0 +1,195 @@
+"""The `tandem` command line: knowledge base, answers, database and (later) Slack."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.markdown import Markdown
+from rich.panel import Panel
+
+from bot.settings import get_settings
+
+app = typer.Typer(help="Tandem: collaborative leadership reflection.", no_args_is_help=True)
+kb_app = typer.Typer(help="The curated knowledge base.", no_args_is_help=True)
+db_app = typer.Typer(help="The database.", no_args_is_help=True)
+app.add_typer(kb_app, name="kb")
+app.add_typer(db_app, name="db")
+console = Console()
+err = Console(stderr=True)
+
+
+def _lines(arg: str):
+    """`-` means one item per stdin line; anything else is a single item."""
+    if arg == "-":
+        for line in sys.stdin:
+            line = line.rstrip("\n")
+            if line.strip():
+                yield line
+    else:
+        yield arg
+
+
+@kb_app.command("check")
+def kb_check() -> None:
+    """Validate every knowledge document; exits non-zero on any problem."""
+    from bot.knowledge.documents import check_knowledge_base
+    from bot.knowledge.taxonomy import load_taxonomy
+
+    settings = get_settings()
+    themes = {t.slug for t in load_taxonomy(settings.knowledge_dir / "taxonomy.yaml")}
+    report = check_knowledge_base(settings.knowledge_dir, themes)
+    for problem in report.problems:
+        print(problem, flush=True)
+    if report.problems:
+        err.print(f"[red]{len(report.problems)} problem(s)[/red] in the knowledge base.")
+        raise typer.Exit(1)
+    counts: dict[str, int] = {}
+    for doc in report.documents:
+        counts[doc.themes[0]] = counts.get(doc.themes[0], 0) + 1
+    console.print(
+        f"[green]OK[/green]: {len(report.documents)} documents across {len(counts)} themes."
+    )
+
+
+@kb_app.command("ingest")
+def kb_ingest() -> None:
+    """Index the knowledge base (incremental: only changed documents are re-embedded)."""
+    from rich.progress import Progress
+
+    from bot.knowledge.index import KnowledgeBaseInvalid, ingest
+
+    settings = get_settings()
+    with Progress(console=err, transient=True) as progress:
+        task = progress.add_task("Indexing", total=None)
+
+        def on_progress(done: int, total: int, doc_id: str) -> None:
+            progress.update(task, total=total, completed=done, description=f"Indexing {doc_id}")
+
+        try:
+            report = ingest(settings, on_progress=on_progress)
+        except KnowledgeBaseInvalid as problem:
+            err.print(
+                f"[red]The knowledge base has problems; nothing was indexed.[/red]\n{problem}"
+            )
+            raise typer.Exit(1) from None
+    console.print(
+        f"Indexed: {report.added} added, {report.updated} updated, {report.removed} removed, "
+        f"{report.unchanged} unchanged; {report.chunks} chunks in {report.seconds:.2f} s."
+    )
+
+
+@kb_app.command("search")
+def kb_search(
+    query: Annotated[str, typer.Argument(help="The query, or - for one query per stdin line.")],
+    k: Annotated[int, typer.Option("--k", min=1, max=20)] = 3,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Hybrid search of the knowledge base."""
+    from bot.knowledge.retrieval import get_retriever
+    from bot.text import clean_query
+
+    settings = get_settings()
+    retriever = get_retriever(settings)
+    for raw in _lines(query):
+        text = clean_query(raw, settings.max_question_chars).text
+        outcome = retriever.search(text, k=k)
+        if as_json or query == "-":
+            payload = {"query": raw, "results": [r.as_json() for r in outcome.results]}
+            print(json.dumps(payload, ensure_ascii=False), flush=True)
+            continue
+        for number, result in enumerate(outcome.results, start=1):
+            console.print(
+                f"[bold]{number}. {result.title}[/bold] [dim]({result.doc_id}, "
+                f"score {result.score:.4f}, similarity {result.similarity:.2f})[/dim]"
+            )
+            console.print(f"   {result.text[:300]}", markup=False)
+        if not outcome.grounded:
+            console.print("[yellow]Below the grounding threshold: Tandem would abstain.[/yellow]")
+
+
+def _print_answer(answer) -> None:
+    body = answer.answer.replace("*", "**") if answer.grounded else answer.answer
+    console.print(Panel(Markdown(body), title="Tandem", border_style="cyan"))
+    if answer.citations:
+        console.print("[dim]Sources:[/dim]")
+        for number, citation in enumerate(answer.citations, start=1):
+            console.print(f"[dim]  [{number}] {citation.title} ({citation.doc_id})[/dim]")
+    if answer.note:
+        console.print(f"[dim]{answer.note}[/dim]")
+
+
+@app.command("ask")
+def ask(
+    question: Annotated[
+        str | None, typer.Argument(help="Your question, or - for one per stdin line.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Ask for guidance. With no question, starts an interactive session."""
+    from bot.guidance.service import GuidanceService
+    from bot.logging_setup import configure_logging
+
+    settings = get_settings()
+    configure_logging("WARNING")
+    service = GuidanceService(settings)
+    if question is None:
+        _interactive(service)
+        return
+    for raw in _lines(question):
+        answer = service.answer(raw)
+        if as_json or question == "-":
+            payload = answer.as_json()
+            payload["query"] = raw if question == "-" else answer.query
+            print(json.dumps(payload, ensure_ascii=False), flush=True)
+        else:
+            _print_answer(answer)
+
+
+def _interactive(service) -> None:
+    console.print(
+        "[bold cyan]Tandem[/bold cyan]: ask me about leading collaboratively. "
+        "An empty line or Ctrl-D ends the session."
+    )
+    while True:
+        try:
+            question = console.input("[bold]You:[/bold] ")
+        except (EOFError, KeyboardInterrupt):
+            break
+        if not question.strip():
+            break
+        _print_answer(service.answer(question))
+    console.print("Thanks for thinking with me. Take care.")
+
+
+@app.command("run")
+def run() -> None:
+    """The main job: the real bot when Slack tokens are set, otherwise a local session."""
+    settings = get_settings()
+    if settings.slack_bot_token:
+        serve_cmd = globals().get("serve")
+        if serve_cmd is not None:
+            serve_cmd()
+            return
+    from bot.guidance.service import GuidanceService
+    from bot.logging_setup import configure_logging
+
+    configure_logging("WARNING")
+    _interactive(GuidanceService(settings))
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: str = "head") -> None:
+    """Apply database migrations (a fresh database is migrated automatically too)."""
+    from bot.db.engine import current_revision, get_engine, upgrade
+
+    engine = get_engine(get_settings(), migrate=False)
+    upgrade(engine, revision)
+    console.print(f"Database at revision {current_revision(engine)}.")
+
+
+if __name__ == "__main__":
+    app()

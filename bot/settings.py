@@ -1,0 +1,82 @@
+"""The one place that reads the environment.
+
+Every other module takes a ``Settings`` object (or calls :func:`get_settings`), so
+tests can build their own without touching ``os.environ``.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", populate_by_name=True
+    )
+
+    # --- storage -------------------------------------------------------------
+    data_dir: Path = Field(Path(".tandem"), alias="TANDEM_DATA_DIR")
+    database_url: str | None = Field(None, alias="DATABASE_URL")
+    knowledge_dir: Path = Field(REPO_ROOT / "knowledge", alias="TANDEM_KNOWLEDGE_DIR")
+    prompts_dir: Path = Field(REPO_ROOT / "prompts", alias="TANDEM_PROMPTS_DIR")
+    chroma_path: Path | None = Field(None, alias="CHROMA_PATH")
+    chroma_url: str | None = Field(None, alias="CHROMA_URL")
+    chroma_collection: str = Field("tandem_kb", alias="CHROMA_COLLECTION")
+
+    # --- retrieval and answers -------------------------------------------------
+    retrieval_k: int = Field(3, alias="RETRIEVAL_K", ge=1, le=20)
+    # Calibrated on bench/eval (dev split) by `make bench`; see docs/benchmarks.md.
+    retrieval_min_similarity: float = Field(0.33, alias="RETRIEVAL_MIN_SIMILARITY")
+    max_question_chars: int = Field(4000, alias="MAX_QUESTION_CHARS", ge=100)
+
+    # --- language model (optional) -------------------------------------------
+    openai_api_key: SecretStr | None = Field(None, alias="OPENAI_API_KEY")
+    openai_base_url: str | None = Field(None, alias="OPENAI_BASE_URL")
+    openai_model: str = Field("gpt-4o-mini", alias="OPENAI_MODEL")
+    llm_timeout_seconds: float = Field(20.0, alias="LLM_TIMEOUT_SECONDS", gt=0)
+    llm_max_tokens: int = Field(600, alias="LLM_MAX_TOKENS", ge=50)
+
+    # --- Slack ---------------------------------------------------------------
+    slack_bot_token: SecretStr | None = Field(None, alias="SLACK_BOT_TOKEN")
+    slack_app_token: SecretStr | None = Field(None, alias="SLACK_APP_TOKEN")
+    slack_signing_secret: SecretStr | None = Field(None, alias="SLACK_SIGNING_SECRET")
+    slack_api_url: str = Field("https://slack.com/api/", alias="SLACK_API_URL")
+    slack_client_id: str | None = Field(None, alias="SLACK_CLIENT_ID")
+    slack_client_secret: SecretStr | None = Field(None, alias="SLACK_CLIENT_SECRET")
+
+    log_level: str = Field("INFO", alias="LOG_LEVEL")
+
+    @field_validator("slack_api_url")
+    @classmethod
+    def _trailing_slash(cls, value: str) -> str:
+        # slack_sdk joins method names onto the base URL; without the slash it breaks.
+        return value if value.endswith("/") else value + "/"
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            url = self.database_url
+            # A plain postgresql:// URL works as written: we use psycopg 3.
+            if url.startswith("postgresql://") or url.startswith("postgres://"):
+                url = "postgresql+psycopg://" + url.split("://", 1)[1]
+            return url
+        return f"sqlite:///{(self.data_dir / 'tandem.db').resolve()}"
+
+    @property
+    def resolved_chroma_path(self) -> Path:
+        return (self.chroma_path or self.data_dir / "chroma").resolve()
+
+    @property
+    def llm_configured(self) -> bool:
+        return bool(self.openai_api_key or self.openai_base_url)
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

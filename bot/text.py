@@ -1,0 +1,55 @@
+"""Text hygiene shared by ingest and query: strip what a reader cannot see."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+# Format (Cf) characters such as zero-width spaces and bidi overrides, control (Cc)
+# characters other than ordinary whitespace, and private-use or unassigned code points.
+_KEEP_CONTROLS = {"\n", "\t"}
+_BAD_CATEGORIES = {"Cc", "Cf", "Co", "Cn", "Cs"}
+_SPACES = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
+
+
+def invisible_characters(text: str) -> list[tuple[int, str]]:
+    """Positions and names of characters that should not appear in curated text."""
+    found = []
+    for index, char in enumerate(text):
+        if char in _KEEP_CONTROLS or char == "\r":
+            continue
+        if unicodedata.category(char) in _BAD_CATEGORIES:
+            found.append((index, f"U+{ord(char):04X}"))
+    return found
+
+
+def clean_text(text: str) -> str:
+    """Normalise to NFC, drop invisible and control characters, tidy spaces."""
+    text = unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n"))
+    kept = [
+        char
+        for char in text
+        if char in _KEEP_CONTROLS or unicodedata.category(char) not in _BAD_CATEGORIES
+    ]
+    lines = [_SPACES.sub(" ", line).strip() for line in "".join(kept).split("\n")]
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+
+
+@dataclass(frozen=True)
+class CleanQuery:
+    text: str
+    truncated: bool
+    original_length: int
+
+
+def clean_query(text: str | None, max_chars: int) -> CleanQuery:
+    """Clean a user's question and cut it to ``max_chars`` at a word boundary."""
+    cleaned = clean_text(text or "")
+    if len(cleaned) <= max_chars:
+        return CleanQuery(cleaned, False, len(cleaned))
+    cut = cleaned[:max_chars]
+    space = cut.rfind(" ")
+    if space > max_chars * 0.8:
+        cut = cut[:space]
+    return CleanQuery(cut.rstrip(), True, len(cleaned))

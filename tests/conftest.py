@@ -1,0 +1,65 @@
+"""Shared fixtures: real Chroma in temporary folders, the real embedding model, real databases."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from bot.settings import REPO_ROOT, Settings
+
+POSTGRES_URL = os.environ.get(
+    "TANDEM_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
+)
+
+
+def make_settings(data_dir: Path, **overrides) -> Settings:
+    values = {"TANDEM_DATA_DIR": str(data_dir)}
+    values.update(overrides)
+    return Settings(_env_file=None, **values)
+
+
+@pytest.fixture(scope="session")
+def kb_settings(tmp_path_factory) -> Settings:
+    """Settings whose index holds the whole real knowledge base, ingested once per run."""
+    from bot.knowledge.index import ingest
+
+    data_dir = tmp_path_factory.mktemp("kb")
+    settings = make_settings(data_dir)
+    ingest(settings)
+    return settings
+
+
+@pytest.fixture
+def settings(tmp_path) -> Settings:
+    return make_settings(tmp_path)
+
+
+@pytest.fixture
+def small_kb(tmp_path) -> Settings:
+    """A three-document copy of the knowledge base that a test may change freely."""
+    knowledge = tmp_path / "knowledge"
+    (knowledge / "docs").mkdir(parents=True)
+    shutil.copy(REPO_ROOT / "knowledge" / "taxonomy.yaml", knowledge / "taxonomy.yaml")
+    for path in sorted((REPO_ROOT / "knowledge" / "docs").glob("*.md"))[:3]:
+        shutil.copy(path, knowledge / "docs" / path.name)
+    return make_settings(tmp_path / "data", TANDEM_KNOWLEDGE_DIR=str(knowledge))
+
+
+def postgres_available() -> bool:
+    try:
+        import psycopg
+
+        with psycopg.connect(POSTGRES_URL, connect_timeout=2):
+            return True
+    except Exception:
+        return False
+
+
+@pytest.fixture
+def postgres_url() -> str:
+    if not postgres_available():
+        pytest.skip(f"PostgreSQL is not reachable at {POSTGRES_URL}")
+    return POSTGRES_URL
