@@ -165,15 +165,44 @@ def _interactive(service) -> None:
     console.print("Thanks for thinking with me. Take care.")
 
 
+@app.command("serve")
+def serve(
+    http: Annotated[bool, typer.Option("--http", help="HTTP mode instead of Socket Mode.")] = False,
+    host: Annotated[str, typer.Option("--host")] = "0.0.0.0",
+    port: Annotated[int, typer.Option("--port")] = 3000,
+) -> None:
+    """Run Tandem in Slack: Socket Mode when SLACK_APP_TOKEN is set, else HTTP."""
+    from bot.app import build_app
+    from bot.logging_setup import configure_logging
+    from bot.server import serve_http, serve_socket_mode
+    from bot.slack_client import make_web_client
+
+    settings = get_settings()
+    configure_logging(settings.log_level)
+    if not (settings.slack_bot_token or settings.oauth_enabled):
+        err.print("Set SLACK_BOT_TOKEN (or SLACK_CLIENT_ID and SLACK_CLIENT_SECRET) first.")
+        raise typer.Exit(2)
+    bolt_app = build_app(settings)
+    if settings.slack_app_token and not http:
+        console.print("Tandem is connecting to Slack over Socket Mode. Ctrl-C stops it.")
+        serve_socket_mode(
+            bolt_app, settings.secret_value("slack_app_token"), make_web_client(settings)
+        )
+        return
+    if not settings.slack_signing_secret:
+        err.print("HTTP mode needs SLACK_SIGNING_SECRET to verify requests.")
+        raise typer.Exit(2)
+    console.print(f"Tandem is listening on http://{host}:{port}/slack/events. Ctrl-C stops it.")
+    serve_http(bolt_app, host, port)
+
+
 @app.command("run")
 def run() -> None:
     """The main job: the real bot when Slack tokens are set, otherwise a local session."""
     settings = get_settings()
     if settings.slack_bot_token:
-        serve_cmd = globals().get("serve")
-        if serve_cmd is not None:
-            serve_cmd()
-            return
+        serve(http=not settings.slack_app_token)
+        return
     from bot.guidance.service import GuidanceService
     from bot.logging_setup import configure_logging
 

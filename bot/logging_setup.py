@@ -5,31 +5,46 @@ from __future__ import annotations
 import logging
 import re
 
-_SECRET = re.compile(r"(xox[abposr]-[A-Za-z0-9-]+|xapp-[A-Za-z0-9-]+|sk-[A-Za-z0-9_-]{8,})")
-# slack_sdk logs whole request and response bodies at DEBUG; those carry message text.
-_BODY_LOGGERS = ("slack_sdk", "slack_bolt", "httpx", "httpcore", "openai", "urllib3")
+_SECRET = re.compile(
+    r"(xox[abposre]-[A-Za-z0-9-]+|xapp-[A-Za-z0-9-]+|sk-[A-Za-z0-9_-]{8,}|v0=[0-9a-f]{16,})"
+)
+# Libraries that may put request or response bodies (people's words) into log lines.
+_LIBRARIES = ("slack_sdk", "slack_bolt", "httpx", "httpcore", "openai", "urllib3", "uvicorn")
+_DETAIL_MARKERS = ("body", "{", "payload", "text", "(")
 
 
 class RedactingFilter(logging.Filter):
-    """Masks anything that looks like a token, and drops library body dumps at DEBUG."""
+    """Masks token-like strings; library lines lose any detail that could hold content."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if record.levelno <= logging.DEBUG and record.name.startswith(_BODY_LOGGERS):
-            return False
+        from_library = record.name.startswith(_LIBRARIES)
+        if from_library and record.levelno <= logging.DEBUG:
+            return False  # slack_sdk logs whole request and response bodies at DEBUG
         message = record.getMessage()
-        redacted = _SECRET.sub("[redacted]", message)
-        if redacted != message:
-            record.msg, record.args = redacted, None
+        if from_library:
+            cut = min((message.find(m) for m in _DETAIL_MARKERS if m in message), default=-1)
+            if cut >= 0:
+                message = message[:cut].rstrip() + " [details redacted]"
+        message = _SECRET.sub("[redacted]", message)
+        record.msg, record.args = message, None
+        if record.exc_info and from_library:
+            record.exc_text = f"{record.exc_info[0].__name__} [traceback redacted]"
+            record.exc_info = None
         return True
 
 
-def configure_logging(level: str = "INFO") -> None:
+def configure_logging(level: str = "INFO", stream=None) -> logging.Handler:
+    """Install one redacting handler on the root logger (idempotent per stream)."""
     root = logging.getLogger()
-    if not any(isinstance(f, RedactingFilter) for h in root.handlers for f in h.filters):
-        handler = logging.StreamHandler()
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-        handler.addFilter(RedactingFilter())
-        root.addHandler(handler)
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(RedactingFilter())
+    if stream is None:
+        for existing in list(root.handlers):
+            if any(isinstance(f, RedactingFilter) for f in existing.filters):
+                root.removeHandler(existing)
+    root.addHandler(handler)
     root.setLevel(level.upper())
-    for name in ("chromadb", "httpx", "httpcore", "onnxruntime"):
+    for name in ("chromadb", "onnxruntime", "bm25s"):
         logging.getLogger(name).setLevel(max(logging.WARNING, root.level))
+    return handler

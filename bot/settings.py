@@ -50,6 +50,24 @@ class Settings(BaseSettings):
     slack_client_id: str | None = Field(None, alias="SLACK_CLIENT_ID")
     slack_client_secret: SecretStr | None = Field(None, alias="SLACK_CLIENT_SECRET")
 
+    # Threads that run answers after the ack; acks never wait for them.
+    slack_worker_threads: int = Field(16, alias="SLACK_WORKER_THREADS", ge=1, le=256)
+    # A friendly "slow down" past this many questions per person per minute.
+    user_rate_limit_per_minute: int = Field(12, alias="USER_RATE_LIMIT_PER_MINUTE", ge=1)
+    # Links in model output survive only to these domains (and their subdomains).
+    link_allowlist: str = Field(
+        "nhs.uk,kingsfund.org.uk,gov.uk,england.nhs.uk,tlap.org.uk",
+        alias="LINK_ALLOWLIST",
+    )
+
+    # --- check-ins and the journal -------------------------------------------
+    journal_retention_days: int = Field(365, alias="JOURNAL_RETENTION_DAYS", ge=1)
+    # How often the scheduler looks for due work, and how many sends run at once.
+    tick_seconds: int = Field(60, alias="TICK_SECONDS", ge=5)
+    delivery_workers: int = Field(8, alias="DELIVERY_WORKERS", ge=1, le=64)
+    # A claim older than this with no send recorded is treated as a crashed send.
+    stale_claim_seconds: int = Field(120, alias="STALE_CLAIM_SECONDS", ge=5)
+
     log_level: str = Field("INFO", alias="LOG_LEVEL")
 
     @field_validator("slack_api_url")
@@ -71,6 +89,18 @@ class Settings(BaseSettings):
     @property
     def resolved_chroma_path(self) -> Path:
         return (self.chroma_path or self.data_dir / "chroma").resolve()
+
+    @property
+    def allowed_link_domains(self) -> tuple[str, ...]:
+        return tuple(d.strip().lower() for d in self.link_allowlist.split(",") if d.strip())
+
+    @property
+    def oauth_enabled(self) -> bool:
+        return bool(self.slack_client_id and self.slack_client_secret)
+
+    def secret_value(self, name: str) -> str | None:
+        value = getattr(self, name)
+        return value.get_secret_value() if value is not None else None
 
     @property
     def llm_configured(self) -> bool:

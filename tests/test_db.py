@@ -11,7 +11,18 @@ from bot.db.engine import (
 )
 from tests.conftest import make_settings
 
-TABLES = {"processed_events", "tandem_threads", "document_feedback", "failed_sends"}
+TABLES = {
+    "processed_events",
+    "tandem_threads",
+    "document_feedback",
+    "failed_sends",
+    "leaders",
+    "checkins",
+    "journal_entries",
+    "audit_events",
+    "slack_installations",
+    "slack_bots",
+}
 
 
 def _round_trip(engine):

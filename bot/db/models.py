@@ -4,7 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Boolean, DateTime, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -77,6 +87,100 @@ class FailedSend(Base):
     __table_args__ = (Index("ix_failed_sends_open", "resolved", "created_at"),)
 
 
+class Leader(Base):
+    """A person who takes part: their schedule, preferences and consent. Nothing else."""
+
+    __tablename__ = "leaders"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    slack_user_id: Mapped[str] = mapped_column(String(32))
+    display_name: Mapped[str] = mapped_column(String(200), default="")
+    organisation: Mapped[str] = mapped_column(String(200), default="")
+    time_zone: Mapped[str] = mapped_column(String(64), default="Europe/London")
+    cadence: Mapped[str] = mapped_column(String(16), default="weekly")
+    day: Mapped[str] = mapped_column(String(3), default="fri")
+    local_time: Mapped[str] = mapped_column(String(5), default="09:30")
+    quiet_start: Mapped[str | None] = mapped_column(String(5), nullable=True)
+    quiet_end: Mapped[str | None] = mapped_column(String(5), nullable=True)
+    paused_until: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    skip_next: Mapped[bool] = mapped_column(Boolean, default=False)
+    snoozed_until: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+    focus_themes: Mapped[str] = mapped_column(String(400), default="")
+    guidance_after_answer: Mapped[bool] = mapped_column(Boolean, default=True)
+    # invited -> active -> left; a left leader gets nothing until they join again.
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    consent_source: Mapped[str] = mapped_column(String(16), default="self")
+    anchor_date: Mapped[dt.date] = mapped_column(Date, default=lambda: utcnow().date())
+    invited_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+    enrolled_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+    __table_args__ = (
+        UniqueConstraint("team_id", "slack_user_id", name="uq_leaders_team_user"),
+        Index("ix_leaders_status", "status"),
+    )
+
+
+class CheckIn(Base):
+    """The send ledger: one row per leader per period, so nothing is ever sent twice."""
+
+    __tablename__ = "checkins"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    leader_id: Mapped[int] = mapped_column(ForeignKey("leaders.id", ondelete="CASCADE"))
+    period_key: Mapped[str] = mapped_column(String(24))
+    question_id: Mapped[str] = mapped_column(String(80))
+    due_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    # claimed -> sent -> answered | declined; or skipped; failed after retries.
+    status: Mapped[str] = mapped_column(String(16), default="claimed")
+    claimed_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    claimed_by: Mapped[str] = mapped_column(String(64), default="")
+    sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+    channel_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    message_ts: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    reminder_due_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+    reminder_sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+    answered_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+
+    __table_args__ = (
+        UniqueConstraint("leader_id", "period_key", name="uq_checkins_leader_period"),
+        Index("ix_checkins_status_due", "status", "due_at"),
+        Index("ix_checkins_message", "channel_id", "message_ts"),
+    )
+
+
+class JournalEntry(Base):
+    """A reflection. Private by default; its author alone decides where it may count."""
+
+    __tablename__ = "journal_entries"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    leader_id: Mapped[int] = mapped_column(ForeignKey("leaders.id", ondelete="CASCADE"))
+    checkin_id: Mapped[int | None] = mapped_column(
+        ForeignKey("checkins.id", ondelete="SET NULL"), nullable=True
+    )
+    question_id: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    text: Mapped[str] = mapped_column(Text)
+    themes: Mapped[str] = mapped_column(String(400), default="")
+    # private | team (may count towards anonymous team themes) | peers (may inform matching)
+    sharing: Mapped[str] = mapped_column(String(16), default="private")
+    source: Mapped[str] = mapped_column(String(16), default="modal")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+    __table_args__ = (Index("ix_journal_leader_created", "leader_id", "created_at"),)
+
+
+class AuditEvent(Base):
+    """Exports, erasures and imports: who asked and when, never what was in them."""
+
+    __tablename__ = "audit_events"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    action: Mapped[str] = mapped_column(String(32))
+    subject: Mapped[str] = mapped_column(String(64))  # a hash, so an erased person leaves no id
+    actor: Mapped[str] = mapped_column(String(64))
+    at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
 __all__ = [
     "Base",
     "ProcessedEvent",
@@ -85,6 +189,10 @@ __all__ = [
     "FeedbackVote",
     "RateWindow",
     "FailedSend",
+    "Leader",
+    "CheckIn",
+    "JournalEntry",
+    "AuditEvent",
     "UniqueConstraint",
     "utcnow",
 ]

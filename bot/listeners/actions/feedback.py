@@ -1,0 +1,60 @@
+"""Helpful / Not helpful on an answer. Counted per document; never shown per person."""
+
+from __future__ import annotations
+
+import json
+
+from bot.listeners.context import Services
+from bot.services.feedback import record_feedback, vote_key
+from bot.ui import messages
+from bot.ui.answer import ACTION_HELPFUL, ACTION_NOT_HELPFUL
+from bot.ui.feedback import reason_modal
+
+
+def _doc_ids(action: dict) -> list[str]:
+    try:
+        value = json.loads(action.get("value") or "[]")
+    except json.JSONDecodeError:
+        return []
+    return [v for v in value if isinstance(v, str)][:10] if isinstance(value, list) else []
+
+
+def _message_ts(body: dict) -> str:
+    container = body.get("container") or {}
+    return container.get("message_ts") or (body.get("message") or {}).get("ts") or ""
+
+
+def _tell(client, body: dict, respond, text: str) -> None:
+    """A private word to the person who clicked, wherever the answer was."""
+    container = body.get("container") or {}
+    if container.get("is_ephemeral") or not container.get("channel_id"):
+        respond(text=text, response_type="ephemeral", replace_original=False)
+    else:
+        client.chat_postEphemeral(
+            channel=container["channel_id"], user=body["user"]["id"], text=text
+        )
+
+
+def register(app, services: Services) -> None:
+    settings = services.settings
+
+    def on_helpful(ack, body: dict, action: dict, client, respond) -> None:
+        ack()
+        key = vote_key(
+            settings, body["user"].get("team_id", ""), body["user"]["id"], _message_ts(body)
+        )
+        stored = record_feedback(settings, key, _doc_ids(action), helpful=True)
+        _tell(
+            client, body, respond, messages.FEEDBACK_THANKS if stored else messages.FEEDBACK_ALREADY
+        )
+
+    def on_not_helpful(ack, body: dict, action: dict, client) -> None:
+        ack()
+        key = vote_key(
+            settings, body["user"].get("team_id", ""), body["user"]["id"], _message_ts(body)
+        )
+        metadata = json.dumps({"docs": _doc_ids(action), "key": key})
+        client.views_open(trigger_id=body["trigger_id"], view=reason_modal(metadata))
+
+    app.action(ACTION_HELPFUL)(on_helpful)
+    app.action(ACTION_NOT_HELPFUL)(on_not_helpful)

@@ -1,0 +1,95 @@
+"""Answer a person in Slack: a visible sign at once, then the answer in place, never silence."""
+
+from __future__ import annotations
+
+import logging
+
+from bot.listeners.context import Services, Turn, strip_mentions
+from bot.services.delivery import send_or_record
+from bot.services.events import remember_thread
+from bot.services.ratelimit import allow_request
+from bot.ui import messages
+from bot.ui.answer import answer_blocks, to_dicts
+
+log = logging.getLogger(__name__)
+HISTORY_LIMIT = 20
+# Untrusted text may carry links: never let Slack fetch or preview them.
+NO_UNFURL = {"unfurl_links": False, "unfurl_media": False}
+
+
+def thread_history(turn: Turn, bot_user_id: str | None, current_ts: str | None):
+    """Earlier turns of the thread, oldest first, as (role, text) pairs."""
+    if not turn.reply_thread_ts:
+        return []
+    replies = turn.client.conversations_replies(
+        channel=turn.channel_id, ts=turn.reply_thread_ts, limit=HISTORY_LIMIT
+    )
+    history = []
+    for message in replies.get("messages", []):
+        if message.get("ts") == current_ts:
+            continue
+        is_bot = bool(message.get("bot_id")) or message.get("user") == bot_user_id
+        text = strip_mentions(message.get("text", ""))
+        if text and text != messages.THINKING:
+            history.append(("assistant" if is_bot else "user", text))
+    return history
+
+
+def answer_turn(services: Services, turn: Turn, history=None) -> None:
+    settings = services.settings
+    client = turn.client
+    if not allow_request(settings, turn.team_id, turn.user_id):
+        send_or_record(
+            settings,
+            "rate_limited",
+            client.chat_postMessage,
+            channel=turn.channel_id,
+            thread_ts=turn.reply_thread_ts,
+            text=messages.RATE_LIMITED,
+            **NO_UNFURL,
+        )
+        return
+
+    placeholder = send_or_record(
+        settings,
+        "thinking",
+        client.chat_postMessage,
+        channel=turn.channel_id,
+        thread_ts=turn.reply_thread_ts,
+        text=messages.THINKING,
+        **NO_UNFURL,
+    )
+    if turn.reply_thread_ts and turn.channel_id and not turn.channel_id.startswith("D"):
+        remember_thread(settings, turn.team_id, turn.channel_id, turn.reply_thread_ts)
+    try:
+        answer = services.guidance.answer(turn.text, history=history)
+        blocks, text = answer_blocks(answer, settings.allowed_link_domains)
+        payload = {"text": text, "blocks": to_dicts(blocks), **NO_UNFURL}
+    except Exception as error:
+        log.exception("answering failed: %s", type(error).__name__)
+        payload = {"text": messages.SOMETHING_WENT_WRONG, **NO_UNFURL}
+
+    if placeholder is not None:
+        updated = send_or_record(
+            settings,
+            "answer",
+            client.chat_update,
+            channel=placeholder["channel"],
+            ts=placeholder["ts"],
+            **_update_fields(payload),
+        )
+        if updated is not None:
+            return
+    send_or_record(
+        settings,
+        "answer",
+        client.chat_postMessage,
+        channel=turn.channel_id,
+        thread_ts=turn.reply_thread_ts,
+        **payload,
+    )
+
+
+def _update_fields(payload: dict) -> dict:
+    # chat.update takes no unfurl flags; the original post already had them off by default.
+    return {k: v for k, v in payload.items() if k in ("text", "blocks")}

@@ -1,0 +1,43 @@
+"""`message` events: DMs to Tandem, and follow-ups in threads Tandem is part of."""
+
+from __future__ import annotations
+
+from bot.listeners.answering import answer_turn, thread_history
+from bot.listeners.context import Services, Turn, strip_mentions
+from bot.services.events import is_tandem_thread
+
+# Subtypes that are people talking; everything else (edits, joins, bots) is ignored.
+PERSON_SUBTYPES = {None, "thread_broadcast", "file_share"}
+
+
+def register(app, services: Services) -> None:
+    def ack_message(ack):
+        ack()
+
+    def handle_message(event: dict, body: dict, client, context) -> None:
+        if event.get("bot_id") or event.get("subtype") not in PERSON_SUBTYPES:
+            return
+        user = event.get("user")
+        if not user or user == context.bot_user_id:
+            return
+        channel_type = event.get("channel_type")
+        thread_ts = event.get("thread_ts")
+        text = event.get("text", "")
+        team_id = body.get("team_id") or context.team_id or ""
+        if channel_type == "im":
+            turn = Turn(client, team_id, user, event["channel"], text, thread_ts)
+            history = (
+                thread_history(turn, context.bot_user_id, event.get("ts")) if thread_ts else None
+            )
+            answer_turn(services, turn, history)
+            return
+        # In channels: only follow-ups in Tandem's own threads, and never a mention
+        # (app_mention answers those, so the same message is not answered twice).
+        if not thread_ts or f"<@{context.bot_user_id}>" in text:
+            return
+        if not is_tandem_thread(services.settings, team_id, event["channel"], thread_ts):
+            return
+        turn = Turn(client, team_id, user, event["channel"], strip_mentions(text), thread_ts)
+        answer_turn(services, turn, thread_history(turn, context.bot_user_id, event.get("ts")))
+
+    app.event("message")(ack=ack_message, lazy=[handle_message])

@@ -1,0 +1,237 @@
+"""What Tandem holds about a person: export it, erase it, restore it. Audited without content."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from typing import Literal
+
+from pydantic import BaseModel, Field, ValidationError
+from sqlalchemy import delete, select
+
+from bot.db.engine import session_scope
+from bot.db.models import AuditEvent, CheckIn, JournalEntry, Leader
+from bot.reflection.journal import SHARING
+from bot.reflection.schedule import ScheduleError, validate
+from bot.settings import Settings
+
+EXPORT_VERSION = 1
+
+
+class ImportRejected(ValueError):
+    """The file is not a valid Tandem export; nothing was written."""
+
+
+def _subject(team_id: str, user_id: str) -> str:
+    return hashlib.sha256(f"subject:{team_id}:{user_id}".encode()).hexdigest()
+
+
+def audit(settings: Settings, action: str, team_id: str, user_id: str, actor: str) -> None:
+    with session_scope(settings) as session:
+        session.add(AuditEvent(action=action, subject=_subject(team_id, user_id), actor=actor[:64]))
+
+
+def _iso(value):
+    return value.isoformat() if value else None
+
+
+def export_user(settings: Settings, team_id: str, user_id: str, actor: str = "self") -> dict:
+    """Everything Tandem holds about one person, as plain data."""
+    with session_scope(settings) as session:
+        leader = session.scalars(
+            select(Leader).where(Leader.team_id == team_id, Leader.slack_user_id == user_id)
+        ).first()
+        data: dict = {
+            "tandem_export_version": EXPORT_VERSION,
+            "exported_at": dt.datetime.now(dt.UTC).isoformat(),
+            "team_id": team_id,
+            "slack_user_id": user_id,
+            "leader": None,
+            "checkins": [],
+            "journal": [],
+        }
+        if leader is not None:
+            data["leader"] = {
+                "display_name": leader.display_name,
+                "organisation": leader.organisation,
+                "time_zone": leader.time_zone,
+                "cadence": leader.cadence,
+                "day": leader.day,
+                "local_time": leader.local_time,
+                "quiet_start": leader.quiet_start,
+                "quiet_end": leader.quiet_end,
+                "paused_until": _iso(leader.paused_until),
+                "skip_next": leader.skip_next,
+                "focus_themes": [t for t in leader.focus_themes.split(",") if t],
+                "guidance_after_answer": leader.guidance_after_answer,
+                "status": leader.status,
+                "consent_source": leader.consent_source,
+                "anchor_date": _iso(leader.anchor_date),
+                "enrolled_at": _iso(leader.enrolled_at),
+            }
+            for checkin in session.scalars(
+                select(CheckIn).where(CheckIn.leader_id == leader.id).order_by(CheckIn.id)
+            ):
+                data["checkins"].append(
+                    {
+                        "period_key": checkin.period_key,
+                        "question_id": checkin.question_id,
+                        "status": checkin.status,
+                        "due_at": _iso(checkin.due_at),
+                        "sent_at": _iso(checkin.sent_at),
+                        "answered_at": _iso(checkin.answered_at),
+                    }
+                )
+            for entry in session.scalars(
+                select(JournalEntry)
+                .where(JournalEntry.leader_id == leader.id)
+                .order_by(JournalEntry.id)
+            ):
+                data["journal"].append(
+                    {
+                        "text": entry.text,
+                        "themes": [t for t in entry.themes.split(",") if t],
+                        "sharing": entry.sharing,
+                        "question_id": entry.question_id,
+                        "source": entry.source,
+                        "created_at": _iso(entry.created_at),
+                        "updated_at": _iso(entry.updated_at),
+                    }
+                )
+    for hook in _extra_exporters():
+        hook(settings, team_id, user_id, data)
+    audit(settings, "export", team_id, user_id, actor)
+    return data
+
+
+def erase_user(settings: Settings, team_id: str, user_id: str, actor: str = "self") -> bool:
+    """Remove the person's rows (entries, ledger, schedule) in one transaction."""
+    for hook in _extra_erasers():
+        hook(settings, team_id, user_id)
+    with session_scope(settings) as session:
+        leader = session.scalars(
+            select(Leader).where(Leader.team_id == team_id, Leader.slack_user_id == user_id)
+        ).first()
+        existed = leader is not None
+        if leader is not None:
+            session.execute(delete(JournalEntry).where(JournalEntry.leader_id == leader.id))
+            session.execute(delete(CheckIn).where(CheckIn.leader_id == leader.id))
+            session.delete(leader)
+    audit(settings, "erase", team_id, user_id, actor)
+    return existed
+
+
+def _extra_exporters():
+    hooks = []
+    try:
+        from bot.peers.privacy import export_peer_data
+
+        hooks.append(export_peer_data)
+    except ImportError:
+        pass
+    return hooks
+
+
+def _extra_erasers():
+    hooks = []
+    try:
+        from bot.peers.privacy import erase_peer_data
+
+        hooks.append(erase_peer_data)
+    except ImportError:
+        pass
+    return hooks
+
+
+# --- import ----------------------------------------------------------------------
+
+
+class _LeaderIn(BaseModel):
+    display_name: str = ""
+    organisation: str = ""
+    time_zone: str
+    cadence: str
+    day: str
+    local_time: str
+    quiet_start: str | None = None
+    quiet_end: str | None = None
+    paused_until: dt.date | None = None
+    skip_next: bool = False
+    focus_themes: list[str] = Field(default_factory=list)
+    guidance_after_answer: bool = True
+    status: Literal["active", "invited", "left"] = "active"
+    consent_source: str = "self"
+    anchor_date: dt.date | None = None
+
+
+class _EntryIn(BaseModel):
+    text: str = Field(min_length=1, max_length=200_000)
+    themes: list[str] = Field(default_factory=list)
+    sharing: Literal["private", "team", "peers"] = "private"
+    question_id: str | None = None
+    source: str = "import"
+    created_at: dt.datetime
+    updated_at: dt.datetime | None = None
+
+
+class _ExportIn(BaseModel):
+    tandem_export_version: Literal[1]
+    team_id: str = Field(min_length=1)
+    slack_user_id: str = Field(pattern=r"^[UW][A-Z0-9]{2,}$")
+    leader: _LeaderIn | None
+    journal: list[_EntryIn] = Field(default_factory=list)
+
+
+def import_user(settings: Settings, raw: str, actor: str = "admin") -> dict:
+    """Restore an export; validated first, written in one transaction or not at all."""
+    try:
+        payload = _ExportIn.model_validate(json.loads(raw))
+    except json.JSONDecodeError as error:
+        raise ImportRejected(
+            f"not JSON (line {error.lineno}, column {error.colno}: {error.msg})"
+        ) from None
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise ImportRejected(f"{where}: {first['msg']}") from None
+    if payload.leader is None:
+        raise ImportRejected("leader: the export holds no schedule to restore")
+    leader_in = payload.leader
+    try:
+        validate(leader_in.cadence, leader_in.day, leader_in.local_time, leader_in.time_zone)
+    except ScheduleError as problem:
+        raise ImportRejected(f"leader: {problem}") from None
+    with session_scope(settings) as session:
+        existing = session.scalars(
+            select(Leader).where(
+                Leader.team_id == payload.team_id, Leader.slack_user_id == payload.slack_user_id
+            )
+        ).first()
+        if existing is not None:
+            raise ImportRejected(
+                f"{payload.slack_user_id} already has data here; erase it first to restore an export"
+            )
+        values = leader_in.model_dump()
+        values["focus_themes"] = ",".join(values["focus_themes"])
+        values["anchor_date"] = values["anchor_date"] or dt.date.today()
+        leader = Leader(team_id=payload.team_id, slack_user_id=payload.slack_user_id, **values)
+        session.add(leader)
+        session.flush()
+        for entry in payload.journal:
+            if entry.sharing not in SHARING:
+                raise ImportRejected("journal: unknown sharing choice")
+            session.add(
+                JournalEntry(
+                    leader_id=leader.id,
+                    text=entry.text,
+                    themes=",".join(entry.themes),
+                    sharing=entry.sharing,
+                    question_id=entry.question_id,
+                    source="import",
+                    created_at=entry.created_at.replace(tzinfo=None),
+                    updated_at=(entry.updated_at or entry.created_at).replace(tzinfo=None),
+                )
+            )
+    audit(settings, "import", payload.team_id, payload.slack_user_id, actor)
+    return {"slack_user_id": payload.slack_user_id, "entries": len(payload.journal)}

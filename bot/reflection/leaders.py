@@ -1,0 +1,205 @@
+"""Joining, schedules and preferences. Every change is the leader's own choice."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import re
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.db.engine import session_scope
+from bot.db.models import Leader, utcnow
+from bot.knowledge.taxonomy import load_taxonomy
+from bot.reflection.schedule import Schedule, ScheduleError, validate
+from bot.settings import Settings
+
+USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
+IMPORT_COLUMNS = ("slack_user_id", "organisation", "time_zone", "cadence", "day", "time", "consent")
+
+
+def schedule_of(leader: Leader) -> Schedule:
+    return Schedule(
+        cadence=leader.cadence,
+        day=leader.day,
+        local_time=leader.local_time,
+        time_zone=leader.time_zone,
+        anchor=leader.anchor_date,
+        quiet_start=leader.quiet_start,
+        quiet_end=leader.quiet_end,
+    )
+
+
+def focus_of(leader: Leader) -> list[str]:
+    return [t for t in (leader.focus_themes or "").split(",") if t]
+
+
+def find_leader(session: Session, team_id: str, user_id: str) -> Leader | None:
+    return session.scalars(
+        select(Leader).where(Leader.team_id == team_id, Leader.slack_user_id == user_id)
+    ).first()
+
+
+def enrol(
+    settings: Settings,
+    team_id: str,
+    user_id: str,
+    *,
+    time_zone: str | None = None,
+    display_name: str = "",
+    organisation: str = "",
+    consent_source: str = "self",
+    **schedule,
+) -> Leader:
+    """Join (or re-join) check-ins; an existing schedule is kept unless new values are given."""
+    with session_scope(settings) as session:
+        leader = find_leader(session, team_id, user_id)
+        if leader is None:
+            leader = Leader(team_id=team_id, slack_user_id=user_id, anchor_date=utcnow().date())
+            session.add(leader)
+        if time_zone:
+            leader.time_zone = time_zone
+        if display_name:
+            leader.display_name = display_name
+        if organisation:
+            leader.organisation = organisation
+        for key, value in schedule.items():
+            if value is not None:
+                setattr(leader, key, value)
+        validate(
+            leader.cadence or "weekly",
+            leader.day or "fri",
+            leader.local_time or "09:30",
+            leader.time_zone,
+        )
+        leader.status = "active"
+        leader.consent_source = consent_source
+        leader.enrolled_at = utcnow()
+        session.flush()
+        session.expunge(leader)
+        return leader
+
+
+def update_leader(settings: Settings, team_id: str, user_id: str, **changes) -> Leader | None:
+    with session_scope(settings) as session:
+        leader = find_leader(session, team_id, user_id)
+        if leader is None:
+            return None
+        for key, value in changes.items():
+            setattr(leader, key, value)
+        schedule_of(leader)  # raises ScheduleError on an unusable combination
+        session.flush()
+        session.expunge(leader)
+        return leader
+
+
+def get_leader(settings: Settings, team_id: str, user_id: str) -> Leader | None:
+    with session_scope(settings) as session:
+        leader = find_leader(session, team_id, user_id)
+        if leader is not None:
+            session.expunge(leader)
+        return leader
+
+
+@dataclass
+class ImportReport:
+    enrolled: int = 0
+    invited: int = 0
+    updated: int = 0
+    problems: list[str] = field(default_factory=list)
+
+
+def import_leaders(settings: Settings, team_id: str, text: str) -> ImportReport:
+    """Cohort onboarding: consent=yes enrols; anything else invites. Bad rows are reported by
+    line and skipped; good rows still import."""
+    report = ImportReport()
+    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
+    headers = [h.strip() for h in (reader.fieldnames or [])]
+    missing = [c for c in IMPORT_COLUMNS if c not in headers]
+    if missing:
+        report.problems.append(f"line 1: missing column(s): {', '.join(missing)}")
+        return report
+    themes = {t.slug for t in load_taxonomy(settings.knowledge_dir / "taxonomy.yaml")}
+    seen: set[str] = set()
+    for line, raw in enumerate(reader, start=2):
+        row = {k.strip(): (v or "").strip() for k, v in raw.items() if k}
+        try:
+            values = _validate_row(row, themes)
+        except ScheduleError as problem:
+            report.problems.append(f"line {line}: {problem}")
+            continue
+        if values["user"] in seen:
+            report.problems.append(f"line {line}: {values['user']} appears more than once")
+            continue
+        seen.add(values["user"])
+        _import_row(settings, team_id, values, report)
+    return report
+
+
+def _validate_row(row: dict, themes: set[str]) -> dict:
+    user = row.get("slack_user_id", "")
+    if not USER_ID.match(user):
+        raise ScheduleError(f"'{user}' is not a Slack user id like U012AB3CD")
+    cadence = row.get("cadence", "").lower() or "weekly"
+    day = row.get("day", "").lower()[:3] or "fri"
+    time = row.get("time", "") or "09:30"
+    tz = row.get("time_zone", "") or "Europe/London"
+    validate(cadence, day, time, tz)
+    consent = row.get("consent", "").lower()
+    if consent not in ("yes", "no", ""):
+        raise ScheduleError(f"consent must be yes or no (not '{consent}')")
+    peer_themes = [t.strip() for t in row.get("peer_themes", "").split(";") if t.strip()]
+    unknown = [t for t in peer_themes if t not in themes]
+    if unknown:
+        raise ScheduleError(f"unknown peer theme(s): {', '.join(unknown)}")
+    peers = row.get("peers", "").lower()
+    if peers not in ("yes", "no", ""):
+        raise ScheduleError(f"peers must be yes or no (not '{peers}')")
+    return {
+        "user": user,
+        "organisation": row.get("organisation", "")[:200],
+        "time_zone": tz,
+        "cadence": cadence,
+        "day": day,
+        "local_time": f"{int(time.split(':')[0]):02d}:{time.split(':')[1]}",
+        "consent": consent == "yes",
+        "peers": peers == "yes",
+        "peer_themes": peer_themes,
+        "peer_cadence": row.get("peer_cadence", "").lower() or None,
+    }
+
+
+def _import_row(settings: Settings, team_id: str, values: dict, report: ImportReport) -> None:
+    with session_scope(settings) as session:
+        leader = find_leader(session, team_id, values["user"])
+        if leader is None:
+            leader = Leader(
+                team_id=team_id, slack_user_id=values["user"], anchor_date=utcnow().date()
+            )
+            session.add(leader)
+        elif leader.status == "active":
+            report.updated += 1
+        leader.organisation = values["organisation"]
+        leader.time_zone = values["time_zone"]
+        leader.cadence, leader.day, leader.local_time = (
+            values["cadence"],
+            values["day"],
+            values["local_time"],
+        )
+        if values["consent"]:
+            if leader.status != "active":
+                report.enrolled += 1
+            leader.status, leader.consent_source = "active", "programme"
+            leader.enrolled_at = leader.enrolled_at or utcnow()
+        elif leader.status != "active":
+            leader.status = "invited"
+            leader.invited_at = None  # the next tick sends the invitation
+            report.invited += 1
+        session.flush()
+
+
+def today_local(leader: Leader) -> dt.date:
+    return utcnow().replace(tzinfo=dt.UTC).astimezone(schedule_of(leader).zone).date()

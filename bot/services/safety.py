@@ -1,0 +1,58 @@
+"""Outgoing text is untrusted: no broadcast mentions, no pings, links only to allowed sites."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlparse
+
+# Slack's own link syntax: <https://x|label>, <!here>, <@U123>, <!subteam^S1|@team>, <#C1|name>.
+_SLACK_TOKEN = re.compile(r"<([^<>]*)>")
+_BARE_URL = re.compile(r"(?<![<|])\bhttps?://[^\s<>|]+", re.I)
+_BROADCAST = re.compile(r"@(channel|here|everyone)\b", re.I)
+
+
+def _allowed(url: str, domains: tuple[str, ...]) -> bool:
+    try:
+        parsed = urlparse(url)
+    except ValueError:
+        return False
+    host = (parsed.hostname or "").lower()
+    return parsed.scheme in ("http", "https") and any(
+        host == d or host.endswith("." + d) for d in domains
+    )
+
+
+def escape_mrkdwn(text: str) -> str:
+    """Slack's required escapes: after this, text can never form a control sequence."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def neutralise(text: str, allowed_domains: tuple[str, ...]) -> str:
+    """Make model (or any untrusted) text safe to post.
+
+    Slack control sequences are removed or reduced to their label, links to sites
+    outside the allow-list lose their address, and everything else is escaped.
+    """
+    links: list[str] = []
+
+    def keep_link(url: str, label: str | None) -> str:
+        if _allowed(url, allowed_domains):
+            links.append(f"<{url}|{escape_mrkdwn(label or url)}>" if label else f"<{url}>")
+            return f"\x00{len(links) - 1}\x00"
+        return label if label else "(link removed)"
+
+    def replace_token(match: re.Match) -> str:
+        inner = match.group(1)
+        target, _, label = inner.partition("|")
+        if target.lower().startswith(("http://", "https://")):
+            return keep_link(target, label or None)
+        if target.startswith(("!", "@", "#")):
+            # A broadcast, user, group or channel mention: keep a harmless label only.
+            return label.lstrip("@") if label else ""
+        return match.group(0)  # not a Slack token: escaped below
+
+    text = _SLACK_TOKEN.sub(replace_token, text)
+    text = _BARE_URL.sub(lambda m: keep_link(m.group(0), None), text)
+    text = _BROADCAST.sub(lambda m: m.group(1), text)
+    text = escape_mrkdwn(text)
+    return re.sub(r"\x00(\d+)\x00", lambda m: links[int(m.group(1))], text)

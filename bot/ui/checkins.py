@@ -1,0 +1,148 @@
+"""Block Kit for check-ins: the question DM, the reflection modal, thanks, invitations."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    ButtonElement,
+    ContextBlock,
+    InputBlock,
+    MarkdownTextObject,
+    Option,
+    PlainTextInputElement,
+    RadioButtonsElement,
+    SectionBlock,
+)
+from slack_sdk.models.views import View
+
+from bot.reflection.journal import SHARING, SHARING_LABELS
+from bot.services.safety import escape_mrkdwn
+
+ACTION_REFLECT = "checkin_reflect"
+ACTION_DECLINE = "checkin_decline"
+ACTION_SNOOZE_HOUR = "checkin_snooze_hour"
+ACTION_SNOOZE_TOMORROW = "checkin_snooze_tomorrow"
+ACTION_JOIN = "checkins_join"
+ACTION_NOT_NOW = "checkins_invitation_decline"
+CALLBACK_REFLECTION = "checkin_reflection"
+REFLECTION_BLOCK, REFLECTION_ACTION = "reflection", "text"
+SHARING_BLOCK, SHARING_ACTION = "sharing", "choice"
+MODAL_LIMIT = 3000
+METADATA_EVENT = "tandem_checkin"
+
+
+def greeting(name: str, local_now: dt.datetime) -> str:
+    part = "morning" if local_now.hour < 12 else "afternoon" if local_now.hour < 18 else "evening"
+    first = (name or "").split(" ")[0]
+    return f"Good {part}{', ' + escape_mrkdwn(first) if first else ''}. A question for your week, if you have a moment:"
+
+
+def checkin_message(checkin_id: int, question: str, opener: str) -> tuple[list, str]:
+    value = str(checkin_id)
+    blocks = [
+        SectionBlock(text=MarkdownTextObject(text=opener)),
+        SectionBlock(text=MarkdownTextObject(text=f"*{escape_mrkdwn(question)}*")),
+        ActionsBlock(
+            block_id="checkin_actions",
+            elements=[
+                ButtonElement(
+                    text="Reflect now", action_id=ACTION_REFLECT, value=value, style="primary"
+                ),
+                ButtonElement(text="Not this time", action_id=ACTION_DECLINE, value=value),
+                ButtonElement(text="In an hour", action_id=ACTION_SNOOZE_HOUR, value=value),
+                ButtonElement(text="Tomorrow", action_id=ACTION_SNOOZE_TOMORROW, value=value),
+            ],
+        ),
+        ContextBlock(
+            elements=[
+                MarkdownTextObject(
+                    text="Or simply reply in this thread, at any length. Your journal is private to you."
+                )
+            ]
+        ),
+    ]
+    return blocks, f"{opener} {question}"
+
+
+def reminder_text(question: str) -> str:
+    return f"A gentle nudge, in case this one is still with you: _{escape_mrkdwn(question)}_ No pressure at all."
+
+
+def reflection_modal(checkin_id: int, question: str) -> View:
+    options = [Option(value=s, label=SHARING_LABELS[s]) for s in SHARING]
+    view = View(
+        type="modal",
+        callback_id=CALLBACK_REFLECTION,
+        title="Reflect",
+        submit="Save",
+        close="Not now",
+        private_metadata=json.dumps({"checkin": checkin_id}),
+        blocks=[
+            InputBlock(
+                block_id=REFLECTION_BLOCK,
+                label=question[:2000],
+                hint=(
+                    f"Up to {MODAL_LIMIT:,} characters here. For a longer reflection, reply in the "
+                    "check-in's thread instead: there is no limit there."
+                ),
+                element=PlainTextInputElement(
+                    action_id=REFLECTION_ACTION, multiline=True, max_length=MODAL_LIMIT
+                ),
+            ),
+            InputBlock(
+                block_id=SHARING_BLOCK,
+                label="Who may this count for?",
+                element=RadioButtonsElement(
+                    action_id=SHARING_ACTION, options=options, initial_option=options[0]
+                ),
+            ),
+        ],
+    )
+    view.validate_json()
+    return view
+
+
+def thanks_blocks(follow_up: str | None, guidance: dict | None) -> tuple[list, str]:
+    lines = ["Thank you for taking a moment to reflect. It's saved privately in your journal."]
+    if follow_up:
+        lines.append(f"If you'd like to go a little further: _{escape_mrkdwn(follow_up)}_")
+    blocks = [SectionBlock(text=MarkdownTextObject(text="\n".join(lines)))]
+    if guidance:
+        blocks.append(
+            SectionBlock(
+                text=MarkdownTextObject(
+                    text=f"Something that might help: *{escape_mrkdwn(guidance['title'])}*. "
+                    f"{escape_mrkdwn(guidance['summary'])}"
+                )
+            )
+        )
+        blocks.append(
+            ContextBlock(
+                elements=[MarkdownTextObject(text=f"Source: {escape_mrkdwn(guidance['title'])}")]
+            )
+        )
+    return blocks, "\n".join(lines)
+
+
+def invitation_message() -> tuple[list, str]:
+    text = (
+        "Hello. Your leadership programme suggested Tandem's reflective check-ins for you: a short "
+        "question on your own schedule, with answers kept in a private journal that only you can see. "
+        "Would you like to join?"
+    )
+    blocks = [
+        SectionBlock(text=MarkdownTextObject(text=text)),
+        ActionsBlock(
+            block_id="invitation_actions",
+            elements=[
+                ButtonElement(
+                    text="Yes, join", action_id=ACTION_JOIN, value="join", style="primary"
+                ),
+                ButtonElement(text="Not for me", action_id=ACTION_NOT_NOW, value="decline"),
+            ],
+        ),
+    ]
+    return blocks, text

@@ -1,0 +1,360 @@
+"""One pass of all scheduled work as of an instant: `tandem jobs tick` and the scheduler.
+
+Due work is computed from the database every time, and every send goes through the send
+ledger (checkins: unique per leader and period), so a replayed tick, a restart or two
+schedulers at once cannot send twice. A claim whose send never got recorded (a crash) is
+recovered: Tandem first looks in the DM for the message it may already have sent.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import socket
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+
+from slack_sdk.errors import SlackApiError
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.exc import IntegrityError
+
+from bot.db.engine import session_scope
+from bot.db.models import CheckIn, Leader, utcnow
+from bot.reflection.journal import purge_older_than
+from bot.reflection.leaders import focus_of, schedule_of
+from bot.reflection.prompts import choose_question, question_by_id
+from bot.reflection.schedule import due_occurrence, next_local
+from bot.services.delivery import record_failed_send
+from bot.settings import Settings
+from bot.slack_client import TeamClients
+from bot.ui.checkins import (
+    METADATA_EVENT,
+    checkin_message,
+    greeting,
+    invitation_message,
+    reminder_text,
+)
+
+log = logging.getLogger(__name__)
+MAX_ATTEMPTS = 3
+WORKER_ID = f"{socket.gethostname()}:{os.getpid()}"
+
+
+def run_tick(
+    settings: Settings, now: dt.datetime | None = None, clients: TeamClients | None = None
+) -> dict:
+    """Everything due at `now` (naive UTC); returns what was sent, by kind, as counts."""
+    now = now or utcnow()
+    clients = clients or TeamClients(settings)
+    counts: Counter = Counter()
+    counts["invitations"] = send_invitations(settings, clients)
+    counts["checkins"] = deliver_checkins(settings, now, clients)
+    counts["reminders"] = send_reminders(settings, now, clients)
+    counts["purged_entries"] = purge_older_than(settings, settings.journal_retention_days, now)
+    for name, job in extra_jobs():
+        counts[name] = job(settings, now, clients)
+    return dict(counts)
+
+
+def extra_jobs():
+    """Scheduled work added by later features (peer rounds, digests)."""
+    jobs = []
+    try:
+        from jobs.peers import run_peer_jobs
+
+        jobs.append(("peer_introductions", run_peer_jobs))
+    except ImportError:
+        pass
+    try:
+        from jobs.digests import run_due_digests
+
+        jobs.append(("digests", run_due_digests))
+    except ImportError:
+        pass
+    return jobs
+
+
+# --- invitations ---------------------------------------------------------------
+
+
+def send_invitations(settings: Settings, clients: TeamClients) -> int:
+    with session_scope(settings) as session:
+        pending = session.execute(
+            select(Leader.id, Leader.team_id, Leader.slack_user_id).where(
+                Leader.status == "invited", Leader.invited_at.is_(None)
+            )
+        ).all()
+    sent = 0
+    for leader_id, team_id, user_id in pending:
+        with session_scope(settings) as session:
+            claimed = session.execute(
+                update(Leader)
+                .where(Leader.id == leader_id, Leader.invited_at.is_(None))
+                .values(invited_at=utcnow())
+            ).rowcount
+        if not claimed:
+            continue
+        client = clients.for_team(team_id)
+        if client is None:
+            continue
+        blocks, text = invitation_message()
+        try:
+            client.chat_postMessage(channel=user_id, text=text, blocks=blocks)
+            sent += 1
+        except SlackApiError as failure:
+            record_failed_send(
+                settings, "invitation", user_id, str(failure.response.get("error")), {}
+            )
+    return sent
+
+
+# --- check-ins -----------------------------------------------------------------
+
+
+def plan_checkins(settings: Settings, now: dt.datetime) -> int:
+    """Insert ledger rows for every check-in due now that has none yet; returns how many."""
+    with session_scope(settings) as session:
+        leaders = session.scalars(select(Leader).where(Leader.status == "active")).all()
+        due: dict[int, tuple[Leader, object]] = {}
+        for leader in leaders:
+            try:
+                occurrence = due_occurrence(schedule_of(leader), now)
+            except ValueError:
+                continue
+            if occurrence is None:
+                continue
+            local_today = now.replace(tzinfo=dt.UTC).astimezone(schedule_of(leader).zone).date()
+            if leader.paused_until and local_today < leader.paused_until:
+                continue
+            if leader.snoozed_until and now < leader.snoozed_until:
+                continue
+            due[leader.id] = (leader, occurrence)
+        if not due:
+            return 0
+        existing = set()
+        history: dict[int, list[str]] = {}
+        ids = list(due)
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            for leader_id, period_key, question_id in session.execute(
+                select(CheckIn.leader_id, CheckIn.period_key, CheckIn.question_id).where(
+                    CheckIn.leader_id.in_(chunk)
+                )
+            ):
+                existing.add((leader_id, period_key))
+                history.setdefault(leader_id, []).append(question_id)
+        snapshot = [
+            (leader.id, leader.skip_next, focus_of(leader), occurrence)
+            for leader, occurrence in due.values()
+            if (leader.id, occurrence.period_key) not in existing
+        ]
+    planned = 0
+    for leader_id, skip, focus, occurrence in snapshot:
+        question = choose_question(
+            settings.prompts_dir,
+            focus,
+            history.get(leader_id, []),
+            f"{leader_id}:{occurrence.period_key}",
+        )
+        row = CheckIn(
+            leader_id=leader_id,
+            period_key=occurrence.period_key,
+            question_id=question.id,
+            due_at=occurrence.due_utc,
+            status="skipped" if skip else "claimed",
+            claimed_by=WORKER_ID,
+            claimed_at=utcnow(),
+        )
+        try:
+            with session_scope(settings) as session:
+                session.add(row)
+                if skip:
+                    session.execute(
+                        update(Leader).where(Leader.id == leader_id).values(skip_next=False)
+                    )
+                session.execute(
+                    update(Leader).where(Leader.id == leader_id).values(snoozed_until=None)
+                )
+        except IntegrityError:
+            continue  # another tick or replica planned it first: the ledger says once
+        planned += 0 if skip else 1
+    return planned
+
+
+def claim_sendable(settings: Settings, limit: int = 10_000) -> list[int]:
+    """Check-ins claimed and not yet sent: new ones, and stale ones a crash left behind."""
+    stale_before = utcnow() - dt.timedelta(seconds=settings.stale_claim_seconds)
+    with session_scope(settings) as session:
+        query = (
+            select(CheckIn.id)
+            .where(
+                CheckIn.status == "claimed",
+                or_(CheckIn.claimed_by == WORKER_ID, CheckIn.claimed_at < stale_before),
+            )
+            .order_by(CheckIn.due_at)
+            .limit(limit)
+        )
+        if session.bind.dialect.name == "postgresql":
+            query = query.with_for_update(skip_locked=True)
+        ids = list(session.scalars(query))
+        if ids:
+            session.execute(
+                update(CheckIn)
+                .where(CheckIn.id.in_(ids))
+                .values(claimed_by=WORKER_ID, claimed_at=utcnow())
+            )
+        return ids
+
+
+def deliver_checkins(settings: Settings, now: dt.datetime, clients: TeamClients) -> int:
+    plan_checkins(settings, now)
+    ids = claim_sendable(settings)
+    if not ids:
+        return 0
+    with ThreadPoolExecutor(settings.delivery_workers, thread_name_prefix="tandem-send") as pool:
+        results = list(pool.map(lambda i: send_checkin(settings, i, now, clients), ids))
+    return sum(results)
+
+
+def _load(settings: Settings, checkin_id: int):
+    with session_scope(settings) as session:
+        checkin = session.get(CheckIn, checkin_id)
+        leader = session.get(Leader, checkin.leader_id) if checkin else None
+        if checkin is not None:
+            session.expunge(checkin)
+        if leader is not None:
+            session.expunge(leader)
+        return checkin, leader
+
+
+def _already_sent(client, channel: str, checkin_id: int) -> str | None:
+    """After a crash between send and record, find the message we may have sent."""
+    history = client.conversations_history(channel=channel, limit=50, include_all_metadata=True)
+    for message in history.get("messages", []):
+        metadata = message.get("metadata") or {}
+        payload = metadata.get("event_payload") or {}
+        if metadata.get("event_type") == METADATA_EVENT and payload.get("checkin_id") == checkin_id:
+            return message["ts"]
+    return None
+
+
+def send_checkin(
+    settings: Settings, checkin_id: int, now: dt.datetime, clients: TeamClients
+) -> int:
+    checkin, leader = _load(settings, checkin_id)
+    if checkin is None or leader is None or checkin.status != "claimed":
+        return 0
+    client = clients.for_team(leader.team_id)
+    if client is None:
+        return 0
+    question = question_by_id(settings.prompts_dir, checkin.question_id)
+    try:
+        channel = client.conversations_open(users=leader.slack_user_id)["channel"]["id"]
+        ts = _already_sent(client, channel, checkin.id) if checkin.attempts else None
+        if ts is None:
+            local_now = now.replace(tzinfo=dt.UTC).astimezone(schedule_of(leader).zone)
+            blocks, text = checkin_message(
+                checkin.id, question.text, greeting(leader.display_name, local_now)
+            )
+            with session_scope(settings) as session:
+                session.execute(
+                    update(CheckIn)
+                    .where(CheckIn.id == checkin.id)
+                    .values(attempts=CheckIn.attempts + 1)
+                )
+            response = client.chat_postMessage(
+                channel=channel,
+                text=text,
+                blocks=blocks,
+                unfurl_links=False,
+                metadata={
+                    "event_type": METADATA_EVENT,
+                    "event_payload": {"checkin_id": checkin.id},
+                },
+            )
+            ts = response["ts"]
+    except SlackApiError as failure:
+        return _failed(settings, checkin, str(failure.response.get("error", "unknown_error")))
+    except Exception as failure:  # connection errors after the client's own retries
+        return _failed(settings, checkin, type(failure).__name__)
+    reminder_at = next_local(schedule_of(leader), max(now, checkin.due_at), days=1)
+    with session_scope(settings) as session:
+        session.execute(
+            update(CheckIn)
+            .where(CheckIn.id == checkin.id, CheckIn.status == "claimed")
+            .values(
+                status="sent",
+                sent_at=utcnow(),
+                channel_id=channel,
+                message_ts=ts,
+                reminder_due_at=reminder_at,
+            )
+        )
+    return 1
+
+
+def _failed(settings: Settings, checkin: CheckIn, error: str) -> int:
+    with session_scope(settings) as session:
+        row = session.get(CheckIn, checkin.id)
+        if row.attempts >= MAX_ATTEMPTS:
+            row.status = "failed"
+            record_failed_send(
+                settings, "checkin", row.channel_id or "", error, {"checkin_id": row.id}
+            )
+        else:
+            row.claimed_at = utcnow() - dt.timedelta(seconds=settings.stale_claim_seconds + 1)
+    return 0
+
+
+# --- reminders -----------------------------------------------------------------
+
+
+def send_reminders(settings: Settings, now: dt.datetime, clients: TeamClients) -> int:
+    with session_scope(settings) as session:
+        due = (
+            session.execute(
+                select(CheckIn.id).where(
+                    and_(
+                        CheckIn.status == "sent",
+                        CheckIn.reminder_sent_at.is_(None),
+                        CheckIn.reminder_due_at <= now,
+                    )
+                )
+            )
+            .scalars()
+            .all()
+        )
+    sent = 0
+    for checkin_id in due:
+        with session_scope(settings) as session:
+            claimed = session.execute(
+                update(CheckIn)
+                .where(
+                    CheckIn.id == checkin_id,
+                    CheckIn.reminder_sent_at.is_(None),
+                    CheckIn.status == "sent",
+                )
+                .values(reminder_sent_at=utcnow())
+            ).rowcount
+        if not claimed:
+            continue
+        checkin, leader = _load(settings, checkin_id)
+        client = clients.for_team(leader.team_id)
+        question = question_by_id(settings.prompts_dir, checkin.question_id)
+        if client is None or question is None:
+            continue
+        try:
+            client.chat_postMessage(
+                channel=checkin.channel_id,
+                thread_ts=checkin.message_ts,
+                reply_broadcast=True,
+                text=reminder_text(question.text),
+                unfurl_links=False,
+            )
+            sent += 1
+        except SlackApiError as failure:
+            record_failed_send(
+                settings, "reminder", checkin.channel_id, str(failure.response.get("error")), {}
+            )
+    return sent

@@ -1,0 +1,80 @@
+"""Block Kit builders are pure: tested without any Slack."""
+
+import json
+
+from bot.guidance.service import Answer, Citation
+from bot.ui.answer import ACTION_SHARE, answer_blocks, split_for_sections, to_dicts
+from bot.ui.home import home_view
+from bot.ui.messages import help_blocks
+
+DOMAINS = ("nhs.uk",)
+
+
+def _answer(text="Two ideas [1] [2].", mode="offline", grounded=True):
+    return Answer(
+        "q", grounded, text, [Citation("a-doc", "A doc"), Citation("b-doc", "B & C")], mode
+    )
+
+
+def test_answer_has_text_numbered_sources_and_feedback_buttons():
+    blocks, text = answer_blocks(_answer(), DOMAINS)
+    kinds = [b["type"] for b in to_dicts(blocks)]
+    assert kinds == ["section", "context", "actions"]
+    context = to_dicts(blocks)[1]["elements"][0]["text"]
+    assert context == "Sources: [1] A doc  ·  [2] B &amp; C"
+    buttons = to_dicts(blocks)[2]["elements"]
+    assert [b["text"]["text"] for b in buttons] == ["Helpful", "Not helpful"]
+    assert json.loads(buttons[0]["value"]) == ["a-doc", "b-doc"]
+    assert "Two ideas" in text and "Sources:" in text
+
+
+def test_slash_answers_carry_a_share_button_with_the_question():
+    blocks, _ = answer_blocks(_answer(), DOMAINS, shareable_question="how to trust?")
+    share = [e for e in to_dicts(blocks)[-1]["elements"] if e["action_id"] == ACTION_SHARE]
+    assert json.loads(share[0]["value"]) == {"q": "how to trust?"}
+
+
+def test_long_answers_are_split_within_slack_limits():
+    long_text = "\n\n".join(("word " * 500).strip() for _ in range(30))  # ~75,000 chars
+    blocks, text = answer_blocks(_answer(long_text, mode="llm"), DOMAINS)
+    dicts = to_dicts(blocks)
+    assert len(dicts) <= 50
+    assert all(len(b["text"]["text"]) <= 3000 for b in dicts if b["type"] == "section")
+    assert len(text) <= 3900
+
+
+def test_a_single_giant_word_is_still_split():
+    parts = split_for_sections("x" * 7000)
+    assert [len(p) for p in parts] == [3000, 3000, 1000]
+
+
+def test_model_text_is_neutralised_but_curated_text_only_escaped():
+    hostile = "Ping <!channel> and <@U999>, see <https://evil.example|here> or https://www.nhs.uk/a"
+    blocks, _ = answer_blocks(_answer(hostile, mode="llm"), DOMAINS)
+    section = to_dicts(blocks)[0]["text"]["text"]
+    assert "<!channel>" not in section and "<@U999>" not in section
+    assert "evil.example" not in section
+    assert "<https://www.nhs.uk/a>" in section
+    blocks, _ = answer_blocks(_answer("Use <b> & <!here>", mode="offline"), DOMAINS)
+    assert to_dicts(blocks)[0]["text"]["text"] == "Use &lt;b&gt; &amp; &lt;!here&gt;"
+
+
+def test_not_grounded_answers_have_no_feedback_buttons():
+    answer = Answer(
+        "q", False, "I don't have guidance on that.", [], "offline", kind="not_grounded"
+    )
+    blocks, _ = answer_blocks(answer, DOMAINS, shareable_question="q")
+    assert [b["type"] for b in to_dicts(blocks)] == ["section"]
+
+
+def test_help_lists_only_commands_that_exist():
+    _, text = help_blocks()
+    assert "/tandem ask" in text and "/tandem help" in text
+    assert "checkin" not in text and "digest" not in text
+
+
+def test_home_welcomes_first_timers_differently():
+    first = json.dumps(home_view(first_visit=True).to_dict())
+    again = json.dumps(home_view(first_visit=False).to_dict())
+    assert "Welcome to Tandem" in first and "Welcome to Tandem" not in again
+    assert "What Tandem holds about you" in first
