@@ -16,8 +16,14 @@ from bot.settings import get_settings
 app = typer.Typer(help="Tandem: collaborative leadership reflection.", no_args_is_help=True)
 kb_app = typer.Typer(help="The curated knowledge base.", no_args_is_help=True)
 db_app = typer.Typer(help="The database.", no_args_is_help=True)
+jobs_app = typer.Typer(help="Scheduled work.", no_args_is_help=True)
+leaders_app = typer.Typer(help="Leaders taking part in check-ins.", no_args_is_help=True)
+data_app = typer.Typer(help="Data rights: export, erase, import.", no_args_is_help=True)
 app.add_typer(kb_app, name="kb")
 app.add_typer(db_app, name="db")
+app.add_typer(jobs_app, name="jobs")
+app.add_typer(leaders_app, name="leaders")
+app.add_typer(data_app, name="data")
 console = Console()
 err = Console(stderr=True)
 
@@ -183,6 +189,10 @@ def serve(
         err.print("Set SLACK_BOT_TOKEN (or SLACK_CLIENT_ID and SLACK_CLIENT_SECRET) first.")
         raise typer.Exit(2)
     bolt_app = build_app(settings)
+    from jobs.scheduler import build_scheduler
+
+    scheduler = build_scheduler(settings)
+    scheduler.start()
     if settings.slack_app_token and not http:
         console.print("Tandem is connecting to Slack over Socket Mode. Ctrl-C stops it.")
         serve_socket_mode(
@@ -196,18 +206,196 @@ def serve(
     serve_http(bolt_app, host, port)
 
 
+@app.command("sandbox")
+def sandbox(
+    port: Annotated[int, typer.Option("--port")] = 3000,
+    host: Annotated[str, typer.Option("--host")] = "127.0.0.1",
+    reset: Annotated[bool, typer.Option("--reset", help="Start with a clean workspace.")] = False,
+) -> None:
+    """A local Slack-compatible workspace with Tandem wired in, to try in a browser."""
+    from sandbox.run import run_sandbox
+
+    run_sandbox(get_settings(), host=host, port=port, reset=reset)
+
+
 @app.command("run")
 def run() -> None:
-    """The main job: the real bot when Slack tokens are set, otherwise a local session."""
+    """The main job: the real bot when Slack tokens are set, otherwise the sandbox."""
     settings = get_settings()
-    if settings.slack_bot_token:
+    if settings.slack_bot_token or settings.oauth_enabled:
         serve(http=not settings.slack_app_token)
         return
-    from bot.guidance.service import GuidanceService
-    from bot.logging_setup import configure_logging
+    sandbox()
 
+
+def _parse_at(at: str | None):
+    import datetime as dt
+
+    if not at:
+        return None
+    try:
+        moment = dt.datetime.fromisoformat(at.replace("Z", "+00:00"))
+    except ValueError:
+        err.print(f"'{at}' is not an ISO 8601 time like 2026-11-30T09:00:00Z")
+        raise typer.Exit(2) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    return moment.astimezone(dt.UTC).replace(tzinfo=None)
+
+
+@jobs_app.command("tick")
+def jobs_tick(
+    at: Annotated[str | None, typer.Option("--at", help="Run as of this ISO 8601 instant.")] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """One pass of all scheduled work: check-ins, reminders, invitations, purges."""
+    from bot.logging_setup import configure_logging
+    from jobs.tick import run_tick
+
+    settings = get_settings()
     configure_logging("WARNING")
-    _interactive(GuidanceService(settings))
+    counts = run_tick(settings, now=_parse_at(at))
+    if as_json:
+        print(json.dumps(counts, sort_keys=True))
+    else:
+        for kind, count in sorted(counts.items()):
+            console.print(f"{kind}: {count}")
+
+
+@jobs_app.command("run")
+def jobs_run() -> None:
+    """Run only the scheduler (for a separate scheduler process)."""
+    import time
+
+    from bot.logging_setup import configure_logging
+    from jobs.scheduler import build_scheduler
+
+    settings = get_settings()
+    configure_logging(settings.log_level)
+    scheduler = build_scheduler(settings)
+    scheduler.start()
+    console.print(f"Scheduler running every {settings.tick_seconds} s. Ctrl-C stops it.")
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        scheduler.shutdown()
+
+
+def _team_id(team: str | None) -> str:
+    if team:
+        return team
+    settings = get_settings()
+    if settings.slack_bot_token:
+        from bot.slack_client import make_web_client
+
+        try:
+            return make_web_client(settings, settings.secret_value("slack_bot_token")).auth_test()[
+                "team_id"
+            ]
+        except Exception as error:
+            err.print(
+                f"Could not ask Slack which workspace this is ({type(error).__name__}); pass --team."
+            )
+            raise typer.Exit(2) from None
+    err.print("Pass --team T… (no SLACK_BOT_TOKEN to ask Slack which workspace this is).")
+    raise typer.Exit(2)
+
+
+@leaders_app.command("import")
+def leaders_import(
+    file: Annotated[
+        str,
+        typer.Argument(
+            help="CSV: slack_user_id, organisation, time_zone, cadence, day, time, consent"
+        ),
+    ],
+    team: Annotated[
+        str | None, typer.Option("--team", help="Slack team id (default: ask Slack).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Enrol a cohort: consent=yes enrols; others get an invitation DM on the next tick."""
+    from pathlib import Path
+
+    from bot.reflection.leaders import import_leaders
+
+    try:
+        text = Path(file).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        err.print(f"Could not read {file}: {error}")
+        raise typer.Exit(2) from None
+    report = import_leaders(get_settings(), _team_id(team), text)
+    if as_json:
+        print(
+            json.dumps(
+                {
+                    "enrolled": report.enrolled,
+                    "invited": report.invited,
+                    "updated": report.updated,
+                    "problems": report.problems,
+                }
+            )
+        )
+    else:
+        console.print(
+            f"Enrolled {report.enrolled}, invited {report.invited}, updated {report.updated}."
+        )
+        for problem in report.problems:
+            err.print(f"{file}: {problem}", markup=False, highlight=False)
+    if report.problems:
+        raise typer.Exit(1)
+
+
+@data_app.command("export")
+def data_export(
+    user: Annotated[str, typer.Option("--user")],
+    team: Annotated[str | None, typer.Option("--team")] = None,
+) -> None:
+    """Print everything Tandem holds about one person, as JSON."""
+    from bot.privacy import export_user
+
+    print(
+        json.dumps(
+            export_user(get_settings(), _team_id(team), user, actor="admin-cli"),
+            indent=2,
+            ensure_ascii=False,
+        )
+    )
+
+
+@data_app.command("erase")
+def data_erase(
+    user: Annotated[str, typer.Option("--user")],
+    team: Annotated[str | None, typer.Option("--team")] = None,
+) -> None:
+    """Erase everything Tandem holds about one person."""
+    from bot.privacy import erase_user
+
+    existed = erase_user(get_settings(), _team_id(team), user, actor="admin-cli")
+    console.print(
+        "Erased." if existed else "Nothing was held about that person; recorded the request."
+    )
+
+
+@data_app.command("import")
+def data_import(file: Annotated[str, typer.Argument(help="A Tandem export (JSON).")]) -> None:
+    """Restore an export: validated first, and written whole or not at all."""
+    from pathlib import Path
+
+    from bot.privacy import ImportRejected, import_user
+
+    try:
+        raw = Path(file).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        err.print(f"Could not read {file}: {error}")
+        raise typer.Exit(2) from None
+    try:
+        result = import_user(get_settings(), raw, actor="admin-cli")
+    except ImportRejected as problem:
+        err.print(f"{file} was not imported, and nothing was written: {problem}", markup=False)
+        raise typer.Exit(1) from None
+    console.print(f"Imported {result['entries']} journal entries for {result['slack_user_id']}.")
 
 
 @db_app.command("upgrade")

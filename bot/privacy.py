@@ -178,7 +178,7 @@ class _EntryIn(BaseModel):
 class _ExportIn(BaseModel):
     tandem_export_version: Literal[1]
     team_id: str = Field(min_length=1)
-    slack_user_id: str = Field(pattern=r"^[UW][A-Z0-9]{2,}$")
+    slack_user_id: str = Field(pattern=r"^[UW][A-Z0-9]+$")
     leader: _LeaderIn | None
     journal: list[_EntryIn] = Field(default_factory=list)
 

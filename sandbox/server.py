@@ -107,10 +107,11 @@ class ServerThread:
     known before the first request and nothing races for it.
     """
 
-    def __init__(self, app: Any, host: str = "127.0.0.1", port: int = 0):
+    def __init__(self, app: Any, host: str = "127.0.0.1", port: int = 0, lifespan: str = "off"):
         self.app = app
         self.host = host
         self.requested_port = port
+        self.lifespan = lifespan  # "on" for apps whose startup hooks matter (Tandem's /healthz)
         self.port: int | None = None
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
@@ -128,7 +129,9 @@ class ServerThread:
         sock.bind((self.host, self.requested_port))
         self._socket = sock
         self.port = sock.getsockname()[1]
-        config = uvicorn.Config(self.app, log_level="warning", access_log=False, lifespan="off")
+        config = uvicorn.Config(
+            self.app, log_level="warning", access_log=False, lifespan=self.lifespan
+        )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(
             target=self._server.run, kwargs={"sockets": [sock]}, name="sandbox-uvicorn", daemon=True

@@ -555,6 +555,39 @@ class Workspace(WebApiMethods):
                 found.append({**copy.deepcopy(record), "channel": channel})
             return found
 
+    def people(self) -> list[dict]:
+        """Everyone in the workspace (the bot included), as ``users.info`` shows them."""
+        with self._lock:
+            return copy.deepcopy(list(self.state.users.values()))
+
+    def conversations_of(self, user_id: str) -> list[dict]:
+        """The conversations a person belongs to, for a sidebar: id, name, kind, members,
+        topic, purpose and the ts of the latest top-level message (or None)."""
+        with self._lock:
+            found = []
+            for conversation in self.state.conversations.values():
+                if user_id not in conversation.members:
+                    continue
+                top = conversation.top_level()
+                found.append(
+                    {
+                        "id": conversation.id,
+                        "name": conversation.name,
+                        "kind": conversation.kind,
+                        "members": list(conversation.members),
+                        "topic": conversation.topic,
+                        "purpose": conversation.purpose,
+                        "latest_ts": top[-1]["ts"] if top else None,
+                    }
+                )
+            return found
+
+    @property
+    def revision(self) -> tuple[float, int, int]:
+        """Changes whenever something a person could see may have changed, so a live view
+        knows when to refresh. Read without the lock: a torn read costs one extra refresh."""
+        return (self._last_activity, self.state.last_ts_micros, len(self.state.problems))
+
     def reactions(self, channel: str, ts: str) -> list[dict]:
         with self._lock:
             message = self._known_conversation(channel).find(ts)

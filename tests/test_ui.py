@@ -70,11 +70,12 @@ def test_not_grounded_answers_have_no_feedback_buttons():
 def test_help_lists_only_commands_that_exist():
     _, text = help_blocks()
     assert "/tandem ask" in text and "/tandem help" in text
-    assert "checkin" not in text and "digest" not in text
+    assert "/tandem checkin" in text and "/tandem journal" in text
+    assert "digest" not in text and "peers" not in text
 
 
 def test_home_welcomes_first_timers_differently():
     first = json.dumps(home_view(first_visit=True).to_dict())
     again = json.dumps(home_view(first_visit=False).to_dict())
     assert "Welcome to Tandem" in first and "Welcome to Tandem" not in again
-    assert "What Tandem holds about you" in first
+    assert "Ask for guidance" in first

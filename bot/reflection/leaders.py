@@ -17,7 +17,7 @@ from bot.knowledge.taxonomy import load_taxonomy
 from bot.reflection.schedule import Schedule, ScheduleError, validate
 from bot.settings import Settings
 
-USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
+USER_ID = re.compile(r"^[UW][A-Z0-9]+$")
 IMPORT_COLUMNS = ("slack_user_id", "organisation", "time_zone", "cadence", "day", "time", "consent")
 
 

@@ -1,4 +1,4 @@
-"""App Home: a welcome, what Tandem can do, and what it holds about you."""
+"""App Home: a welcome, what Tandem can do, check-in settings and what it holds about you."""
 
 from __future__ import annotations
 
@@ -11,8 +11,16 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
+PEERS_PLACEHOLDER = SectionBlock(
+    text=MarkdownTextObject(
+        text="*Peer connections*\nAn occasional introduction to a peer thinking about similar things, if you'd like one. _Coming soon._"
+    )
+)
 
-def home_view(first_visit: bool) -> View:
+
+def home_view(
+    first_visit: bool, personal_blocks: list | None = None, peer_blocks: list | None = None
+) -> View:
     if first_visit:
         welcome = (
             "*Welcome to Tandem.* I'm here to help you lead collaboratively: across teams, "
@@ -23,7 +31,6 @@ def home_view(first_visit: bool) -> View:
     blocks = [
         HeaderBlock(text="Tandem"),
         SectionBlock(text=MarkdownTextObject(text=welcome)),
-        DividerBlock(),
         SectionBlock(
             text=MarkdownTextObject(
                 text=(
@@ -33,30 +40,14 @@ def home_view(first_visit: bool) -> View:
                 )
             )
         ),
-        SectionBlock(
-            text=MarkdownTextObject(
-                text="*Reflective check-ins*\nA short question on your own schedule, kept in a private journal. _Coming soon._"
-            )
-        ),
-        SectionBlock(
-            text=MarkdownTextObject(
-                text="*Peer connections*\nAn occasional introduction to a peer thinking about similar things, if you'd like one. _Coming soon._"
-            )
-        ),
         DividerBlock(),
-        SectionBlock(
-            text=MarkdownTextObject(
-                text=(
-                    "*What Tandem holds about you*\nRight now, nothing personal: your questions are "
-                    "answered and not stored. If you rate an answer, only the rating is kept, "
-                    "counted per guidance document, never against your name."
-                )
-            )
-        ),
+        *(personal_blocks or []),
+        DividerBlock(),
+        *(peer_blocks or [PEERS_PLACEHOLDER]),
         ContextBlock(
             elements=[MarkdownTextObject(text="Private by default. No scores, no league tables.")]
         ),
     ]
-    view = View(type="home", blocks=blocks)
+    view = View(type="home", blocks=blocks[:100])
     view.validate_json()
     return view

@@ -19,6 +19,10 @@ UNKNOWN_SUBCOMMAND = "I don't know `{name}` yet. Here's what I can do:"
 
 HELP_COMMANDS: list[tuple[str, str]] = [
     ("/tandem ask <question>", "guidance on leading collaboratively, with its sources"),
+    ("/tandem checkin", "join reflective check-ins on your own schedule"),
+    ("/tandem journal", "your recent reflections and the themes you return to (only you see it)"),
+    ("/tandem export", "a file of everything Tandem holds about you"),
+    ("/tandem forget", "erase everything Tandem holds about you"),
     ("/tandem help", "this list"),
 ]
 

@@ -1,8 +1,11 @@
 """Block action listeners."""
 
-from bot.listeners.actions import feedback, share
+from bot.listeners.actions import checkins, feedback, home, journal, share
 
 
 def register(app, services) -> None:
     feedback.register(app, services)
     share.register(app, services)
+    checkins.register(app, services)
+    home.register(app, services)
+    journal.register(app, services)

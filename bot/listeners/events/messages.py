@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from bot.listeners.answering import answer_turn, thread_history
 from bot.listeners.context import Services, Turn, strip_mentions
+from bot.listeners.reflection_reply import thank
+from bot.reflection.checkins import checkin_for_thread
+from bot.reflection.journal import append_to_checkin
 from bot.services.events import is_tandem_thread
 
 # Subtypes that are people talking; everything else (edits, joins, bots) is ignored.
@@ -25,6 +28,8 @@ def register(app, services: Services) -> None:
         text = event.get("text", "")
         team_id = body.get("team_id") or context.team_id or ""
         if channel_type == "im":
+            if thread_ts and _capture_reflection(services, client, event, user, thread_ts):
+                return
             turn = Turn(client, team_id, user, event["channel"], text, thread_ts)
             history = (
                 thread_history(turn, context.bot_user_id, event.get("ts")) if thread_ts else None
@@ -41,3 +46,20 @@ def register(app, services: Services) -> None:
         answer_turn(services, turn, thread_history(turn, context.bot_user_id, event.get("ts")))
 
     app.event("message")(ack=ack_message, lazy=[handle_message])
+
+
+def _capture_reflection(services: Services, client, event: dict, user: str, thread_ts: str) -> bool:
+    """A reply in a check-in's thread goes to the journal, at any length."""
+    found = checkin_for_thread(services.settings, event["channel"], thread_ts, user)
+    if found is None:
+        return False
+    checkin, leader = found
+    try:
+        _entry, created = append_to_checkin(
+            services.settings, leader.id, checkin, event.get("text", "")
+        )
+    except ValueError:
+        return True  # an empty reply: nothing to keep
+    if created:
+        thank(services, client, checkin, leader, event.get("text", ""))
+    return True

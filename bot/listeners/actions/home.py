@@ -1,0 +1,100 @@
+"""App Home buttons: join, schedule, pause, skip, snooze, leave, export, erase."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from bot.db.models import utcnow
+from bot.listeners.context import Services
+from bot.listeners.personal import names, publish_home, send_export
+from bot.reflection.leaders import enrol, get_leader, today_local, update_leader
+from bot.reflection.schedule import next_local
+from bot.ui import journal as journal_ui
+
+
+def _team(body: dict) -> str:
+    return (body.get("team") or {}).get("id") or body["user"].get("team_id", "")
+
+
+def register(app, services: Services) -> None:
+    settings = services.settings
+
+    def refresh(client, body):
+        publish_home(services, client, _team(body), body["user"]["id"])
+
+    def join(ack, body, client):
+        ack()
+        user = body["user"]["id"]
+        info = client.users_info(user=user).get("user", {})
+        existing = get_leader(settings, _team(body), user)
+        enrol(
+            settings,
+            _team(body),
+            user,
+            time_zone=(existing.time_zone if existing else None)
+            or info.get("tz")
+            or "Europe/London",
+            display_name=info.get("real_name") or info.get("name") or "",
+        )
+        refresh(client, body)
+
+    def open_settings(ack, body, client):
+        ack()
+        leader = get_leader(settings, _team(body), body["user"]["id"])
+        if leader is not None:
+            names(services)
+            client.views_open(trigger_id=body["trigger_id"], view=journal_ui.settings_modal(leader))
+
+    def open_pause(ack, body, client):
+        ack()
+        leader = get_leader(settings, _team(body), body["user"]["id"])
+        if leader is not None:
+            client.views_open(
+                trigger_id=body["trigger_id"], view=journal_ui.pause_modal(today_local(leader))
+            )
+
+    def change(**values):
+        def handler(ack, body, client):
+            ack()
+            update_leader(settings, _team(body), body["user"]["id"], **values)
+            refresh(client, body)
+
+        return handler
+
+    def snooze(hours: int | None):
+        def handler(ack, body, client):
+            ack()
+            leader = get_leader(settings, _team(body), body["user"]["id"])
+            if leader is None:
+                return
+            from bot.reflection.leaders import schedule_of
+
+            now = utcnow()
+            until = (
+                now + dt.timedelta(hours=hours)
+                if hours
+                else next_local(schedule_of(leader), now, days=1)
+            )
+            update_leader(settings, _team(body), body["user"]["id"], snoozed_until=until)
+            refresh(client, body)
+
+        return handler
+
+    def export(ack, body, client):
+        ack()
+        send_export(services, client, _team(body), body["user"]["id"])
+
+    def forget(ack, body, client):
+        ack()
+        client.views_open(trigger_id=body["trigger_id"], view=journal_ui.forget_modal())
+
+    app.action("home_join")(join)
+    app.action("home_settings")(open_settings)
+    app.action("home_pause")(open_pause)
+    app.action("home_resume")(change(paused_until=None))
+    app.action("home_skip")(change(skip_next=True))
+    app.action("home_snooze_hour")(snooze(1))
+    app.action("home_snooze_tomorrow")(snooze(None))
+    app.action("home_leave")(change(status="left"))
+    app.action("home_export")(export)
+    app.action("home_forget")(forget)

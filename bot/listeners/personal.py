@@ -1,0 +1,92 @@
+"""Slack I/O for a leader's own things: App Home, journal listing, export and erase."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+from bot.db.models import utcnow
+from bot.knowledge.taxonomy import theme_names
+from bot.listeners.context import Services
+from bot.privacy import erase_user, export_user
+from bot.reflection import journal
+from bot.reflection.leaders import get_leader, schedule_of
+from bot.reflection.schedule import next_occurrence
+from bot.ui import journal as journal_ui
+from bot.ui.answer import to_dicts
+from bot.ui.home import home_view
+
+
+def names(services: Services) -> dict[str, str]:
+    mapping = theme_names(services.settings.knowledge_dir / "taxonomy.yaml")
+    journal_ui.set_theme_names(mapping)
+    return mapping
+
+
+def personal_blocks(services: Services, team_id: str, user_id: str) -> list:
+    settings = services.settings
+    leader = get_leader(settings, team_id, user_id)
+    entries, sharing, upcoming = 0, {}, None
+    if leader is not None:
+        sharing = journal.sharing_counts(settings, leader.id)
+        entries = sum(sharing.values())
+        if leader.status == "active":
+            moment = next_occurrence(schedule_of(leader), utcnow())
+            upcoming = f"{moment:%A %d %B at %H:%M}" if moment else None
+    return journal_ui.holdings_blocks(leader, entries, sharing, upcoming)
+
+
+def peer_blocks(services: Services, team_id: str, user_id: str) -> list | None:
+    try:
+        from bot.listeners.peers_home import peer_home_blocks
+    except ImportError:
+        return None
+    return peer_home_blocks(services, team_id, user_id)
+
+
+def publish_home(
+    services: Services, client, team_id: str, user_id: str, first_visit: bool = False
+) -> None:
+    names(services)
+    view = home_view(
+        first_visit,
+        personal_blocks(services, team_id, user_id),
+        peer_blocks(services, team_id, user_id),
+    )
+    client.views_publish(user_id=user_id, view=view)
+
+
+def journal_message(services: Services, team_id: str, user_id: str) -> tuple[list, str]:
+    settings = services.settings
+    leader_id = journal.leader_id_for(settings, team_id, user_id)
+    if leader_id is None:
+        text = (
+            "You haven't started a journal yet. `/tandem checkin` starts your reflective check-ins."
+        )
+        return [], text
+    entries = journal.recent_entries(settings, leader_id, limit=5)
+    summary = journal.theme_summary(settings, leader_id, weeks=8)
+    blocks, text = journal_ui.journal_blocks(entries, summary, names(services))
+    return to_dicts(blocks), text
+
+
+def send_export(services: Services, client, team_id: str, user_id: str) -> None:
+    """A JSON file of everything Tandem holds, uploaded privately into the person's DM."""
+    data = export_user(services.settings, team_id, user_id, actor="self")
+    channel = client.conversations_open(users=user_id)["channel"]["id"]
+    client.files_upload_v2(
+        channel=channel,
+        content=json.dumps(data, indent=2, ensure_ascii=False),
+        filename=f"tandem-export-{dt.date.today().isoformat()}.json",
+        title="Everything Tandem holds about you",
+        initial_comment="Here's everything Tandem holds about you, as a JSON file. Only you can see this DM.",
+    )
+
+
+def erase(services: Services, client, team_id: str, user_id: str) -> None:
+    erase_user(services.settings, team_id, user_id, actor="self")
+    channel = client.conversations_open(users=user_id)["channel"]["id"]
+    client.chat_postMessage(
+        channel=channel,
+        text="Done. I've erased everything I held about you. If you ever want to start again, `/tandem checkin` is here.",
+    )

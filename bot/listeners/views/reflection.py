@@ -1,0 +1,53 @@
+"""The reflection modal: save the entry with its sharing choice, then thank in the thread."""
+
+from __future__ import annotations
+
+import json
+
+from bot.listeners.context import Services
+from bot.listeners.reflection_reply import thank
+from bot.reflection.checkins import owned_checkin
+from bot.reflection.journal import NotYours, add_entry
+from bot.ui import checkins as ui
+
+
+def register(app, services: Services) -> None:
+    settings = services.settings
+
+    def ack_reflection(ack, view: dict) -> None:
+        values = view["state"]["values"]
+        text = (
+            values.get(ui.REFLECTION_BLOCK, {}).get(ui.REFLECTION_ACTION, {}).get("value") or ""
+        ).strip()
+        if not text:
+            ack(
+                response_action="errors",
+                errors={ui.REFLECTION_BLOCK: "Write a few words, or close this for now."},
+            )
+            return
+        ack()
+
+    def save_reflection(body: dict, view: dict, client) -> None:
+        values = view["state"]["values"]
+        text = values[ui.REFLECTION_BLOCK][ui.REFLECTION_ACTION].get("value") or ""
+        choice = (
+            values.get(ui.SHARING_BLOCK, {}).get(ui.SHARING_ACTION, {}).get("selected_option") or {}
+        ).get("value", "private")
+        checkin_id = json.loads(view.get("private_metadata") or "{}").get("checkin")
+        team = (body.get("team") or {}).get("id", "")
+        try:
+            checkin, leader = owned_checkin(settings, int(checkin_id), team, body["user"]["id"])
+        except (NotYours, TypeError, ValueError):
+            return
+        add_entry(
+            settings,
+            leader.id,
+            text,
+            checkin_id=checkin.id,
+            question_id=checkin.question_id,
+            source="modal",
+            sharing=choice,
+        )
+        thank(services, client, checkin, leader, text)
+
+    app.view_submission(ui.CALLBACK_REFLECTION)(ack=ack_reflection, lazy=[save_reflection])
