@@ -408,5 +408,21 @@ def db_upgrade(revision: str = "head") -> None:
     console.print(f"Database at revision {current_revision(engine)}.")
 
 
+def _add_feature_commands() -> None:
+    """Feature packages bring their own command groups (`tandem peers`, `tandem digest`)."""
+    import importlib
+
+    for module_name, name in (("bot.peers.cli", "peers"), ("bot.digests.cli", "digest")):
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as missing:
+            if missing.name and module_name.startswith(missing.name):
+                continue  # that feature is not installed in this build
+            raise
+        app.add_typer(module.app, name=name)
+
+
+_add_feature_commands()
+
 if __name__ == "__main__":
     app()

@@ -200,7 +200,15 @@ def test_model_output_with_broadcasts_and_foreign_links_is_neutralised(kb_settin
 def test_slash_help_lists_what_exists_and_ask_can_be_shared_in_channel(slack):
     response = slack.ws.run_slash_command("U1", channel="C1", command="/tandem", text="help")
     assert response.status == 200
-    assert "/tandem ask" in response.body
+    from bot.listeners.commands.registry import SUBCOMMANDS
+
+    listed = [
+        line.split("`")[1].split(" ")[1]
+        for line in response.json["text"].splitlines()
+        if line.startswith("`/tandem")
+    ]
+    assert listed == list(SUBCOMMANDS)  # every subcommand that exists, and nothing else
+    assert {"ask", "checkin", "journal", "export", "forget", "help"} <= set(listed)
     assert response.json["response_type"] == "ephemeral"
 
     slack.ws.run_slash_command(

@@ -67,11 +67,11 @@ def test_not_grounded_answers_have_no_feedback_buttons():
     assert [b["type"] for b in to_dicts(blocks)] == ["section"]
 
 
-def test_help_lists_only_commands_that_exist():
-    _, text = help_blocks()
-    assert "/tandem ask" in text and "/tandem help" in text
-    assert "/tandem checkin" in text and "/tandem journal" in text
-    assert "digest" not in text and "peers" not in text
+def test_help_lists_exactly_the_entries_it_is_given():
+    entries = [("/tandem ask <question>", "guidance"), ("/tandem help", "this list")]
+    _, text = help_blocks(entries)
+    assert "`/tandem ask <question>`  guidance" in text and "`/tandem help`  this list" in text
+    assert "checkin" not in text
 
 
 def test_home_welcomes_first_timers_differently():

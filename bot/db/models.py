@@ -181,6 +181,116 @@ class AuditEvent(Base):
     at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
 
+class PeerPreference(Base):
+    """A leader's choice to be introduced to peers, and what they'd like to think about."""
+
+    __tablename__ = "peer_preferences"
+    leader_id: Mapped[int] = mapped_column(
+        ForeignKey("leaders.id", ondelete="CASCADE"), primary_key=True
+    )
+    opted_in: Mapped[bool] = mapped_column(Boolean, default=True)
+    cadence: Mapped[str] = mapped_column(String(16), default="monthly")  # fortnightly | monthly
+    prefer_other_org: Mapped[bool] = mapped_column(Boolean, default=True)
+    want_themes: Mapped[str] = mapped_column(String(400), default="")
+    offer_themes: Mapped[str] = mapped_column(String(400), default="")
+    paused_until: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    # Introductions in a row that got no response; at 2 we ask, kindly, whether to pause.
+    unanswered_in_row: Mapped[int] = mapped_column(Integer, default=0)
+    pause_offered_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+    sat_out_last: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class PeerExclusion(Base):
+    """ "I'd rather not be matched with": confidential, never shown to anyone."""
+
+    __tablename__ = "peer_exclusions"
+    leader_id: Mapped[int] = mapped_column(
+        ForeignKey("leaders.id", ondelete="CASCADE"), primary_key=True
+    )
+    excluded_user_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+
+
+class PeerRound(Base):
+    """One matching round per workspace per period: the ledger that stops a round running twice."""
+
+    __tablename__ = "peer_rounds"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    round_key: Mapped[str] = mapped_column(String(24))
+    seed: Mapped[int] = mapped_column(Integer, default=0)
+    run_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+    __table_args__ = (UniqueConstraint("team_id", "round_key", name="uq_peer_rounds_team_key"),)
+
+
+class PeerGroup(Base):
+    """An introduction: two (or three) leaders, why they were matched, and its follow-up."""
+
+    __tablename__ = "peer_groups"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("peer_rounds.id", ondelete="CASCADE"))
+    reasons: Mapped[str] = mapped_column(String(400), default="")
+    channel_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    message_ts: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    status: Mapped[str] = mapped_column(String(16), default="planned")  # planned | sent | failed
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    followup_due_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+    followup_sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+
+
+class PeerMember(Base):
+    __tablename__ = "peer_members"
+    group_id: Mapped[int] = mapped_column(
+        ForeignKey("peer_groups.id", ondelete="CASCADE"), primary_key=True
+    )
+    leader_id: Mapped[int] = mapped_column(
+        ForeignKey("leaders.id", ondelete="CASCADE"), primary_key=True
+    )
+    response: Mapped[str] = mapped_column(String(16), default="none")  # none | arranged | declined
+    responded_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+
+
+class DigestConfig(Base):
+    """A team channel's digest: schedule, minimum group size and sections."""
+
+    __tablename__ = "digest_configs"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    channel_id: Mapped[str] = mapped_column(String(32))
+    cadence: Mapped[str] = mapped_column(String(16), default="weekly")  # weekly | fortnightly
+    day: Mapped[str] = mapped_column(String(3), default="fri")
+    local_time: Mapped[str] = mapped_column(String(5), default="15:00")
+    time_zone: Mapped[str] = mapped_column(String(64), default="Europe/London")
+    k: Mapped[int] = mapped_column(Integer, default=5)
+    sections: Mapped[str] = mapped_column(
+        String(200), default="themes,guidance,question,connections,invitation"
+    )
+    configured_by: Mapped[str] = mapped_column(String(32), default="")
+    anchor_date: Mapped[dt.date] = mapped_column(Date, default=lambda: utcnow().date())
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+    __table_args__ = (UniqueConstraint("team_id", "channel_id", name="uq_digest_configs_channel"),)
+
+
+class DigestRun(Base):
+    """The digest ledger: one post per channel per period. Keeps salted hashes of who
+    counted towards each theme, only so the next digest can refuse to be differenced."""
+
+    __tablename__ = "digest_runs"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    config_id: Mapped[int] = mapped_column(ForeignKey("digest_configs.id", ondelete="CASCADE"))
+    period_key: Mapped[str] = mapped_column(String(24))
+    status: Mapped[str] = mapped_column(String(16), default="claimed")  # claimed | posted | failed
+    posted_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+    message_ts: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    shown: Mapped[str] = mapped_column(Text, default="{}")  # JSON: theme -> contributor hashes
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+    __table_args__ = (UniqueConstraint("config_id", "period_key", name="uq_digest_runs_period"),)
+
+
 __all__ = [
     "Base",
     "ProcessedEvent",
@@ -193,6 +303,13 @@ __all__ = [
     "CheckIn",
     "JournalEntry",
     "AuditEvent",
+    "PeerPreference",
+    "PeerExclusion",
+    "PeerRound",
+    "PeerGroup",
+    "PeerMember",
+    "DigestConfig",
+    "DigestRun",
     "UniqueConstraint",
     "utcnow",
 ]

@@ -17,18 +17,12 @@ FEEDBACK_THANKS = "Thank you. That helps the people who look after my guidance."
 FEEDBACK_ALREADY = "You've already told me about this answer. Thank you."
 UNKNOWN_SUBCOMMAND = "I don't know `{name}` yet. Here's what I can do:"
 
-HELP_COMMANDS: list[tuple[str, str]] = [
-    ("/tandem ask <question>", "guidance on leading collaboratively, with its sources"),
-    ("/tandem checkin", "join reflective check-ins on your own schedule"),
-    ("/tandem journal", "your recent reflections and the themes you return to (only you see it)"),
-    ("/tandem export", "a file of everything Tandem holds about you"),
-    ("/tandem forget", "erase everything Tandem holds about you"),
-    ("/tandem help", "this list"),
-]
 
-
-def help_blocks(intro: str | None = None) -> tuple[list[Block], str]:
-    lines = [f"`{usage}`  {about}" for usage, about in HELP_COMMANDS]
+def help_blocks(
+    entries: list[tuple[str, str]], intro: str | None = None
+) -> tuple[list[Block], str]:
+    """Help for exactly the subcommands that exist (the caller passes the registry's list)."""
+    lines = [f"`{usage}`  {about}" for usage, about in entries]
     text = (intro + "\n" if intro else "") + "\n".join(lines)
     blocks: list[Block] = []
     if intro:

@@ -1,0 +1,120 @@
+"""The core subcommands: ask, checkin, journal, export, forget, help."""
+
+from __future__ import annotations
+
+from bot.listeners.commands.registry import Subcommand, add
+from bot.listeners.context import Services
+from bot.listeners.personal import journal_message, send_export
+from bot.reflection.leaders import enrol, get_leader
+from bot.services.ratelimit import allow_request
+from bot.ui import messages
+from bot.ui.answer import answer_blocks, to_dicts
+from bot.ui.journal import DAY_NAMES, forget_modal
+
+
+def register(services: Services) -> None:
+    settings = services.settings
+
+    def private(respond, text: str, blocks=None) -> None:
+        respond(text=text, blocks=blocks or [], response_type="ephemeral", replace_original=True)
+
+    def ask_ack(ack, command, client, rest: str) -> None:
+        if rest:
+            ack(text=messages.THINKING, response_type="ephemeral")
+        else:
+            ack(text=services.guidance.answer("").answer, response_type="ephemeral")
+
+    def ask(command, rest: str, respond, client) -> None:
+        if not rest:
+            return
+        if not allow_request(settings, command.get("team_id", ""), command["user_id"]):
+            private(respond, messages.RATE_LIMITED)
+            return
+        answer = services.guidance.answer(rest)
+        blocks, text = answer_blocks(answer, settings.allowed_link_domains, shareable_question=rest)
+        private(respond, text, to_dicts(blocks))
+
+    def checkin(command, rest: str, respond, client) -> None:
+        team, user = command.get("team_id", ""), command["user_id"]
+        existing = get_leader(settings, team, user)
+        if existing is not None and existing.status == "active":
+            private(
+                respond,
+                "You're already taking part. You can change your schedule, pause or leave in my Home tab.",
+            )
+            return
+        info = client.users_info(user=user).get("user", {})
+        leader = enrol(
+            settings,
+            team,
+            user,
+            time_zone=(existing.time_zone if existing else None)
+            or info.get("tz")
+            or "Europe/London",
+            display_name=info.get("real_name") or info.get("name") or "",
+        )
+        private(
+            respond,
+            (
+                f"You're in. I'll send a short question {leader.cadence} on {DAY_NAMES[leader.day]} at "
+                f"{leader.local_time} ({leader.time_zone}). Your answers stay in a private journal. "
+                "Change the timing, pause or leave any time from my Home tab."
+            ),
+        )
+
+    def journal(command, rest: str, respond, client) -> None:
+        blocks, text = journal_message(services, command.get("team_id", ""), command["user_id"])
+        private(respond, text, blocks)
+
+    def export(command, rest: str, respond, client) -> None:
+        send_export(services, client, command.get("team_id", ""), command["user_id"])
+
+    def forget_ack(ack, command, client, rest: str) -> None:
+        client.views_open(trigger_id=command["trigger_id"], view=forget_modal())
+        ack()
+
+    add(
+        Subcommand(
+            "ask",
+            "/tandem ask <question>",
+            "guidance on leading collaboratively, with its sources",
+            ack_handler=ask_ack,
+            run=ask,
+        )
+    )
+    add(
+        Subcommand(
+            "checkin",
+            "/tandem checkin",
+            "join reflective check-ins on your own schedule",
+            "Setting up your check-ins…",
+            run=checkin,
+        )
+    )
+    add(
+        Subcommand(
+            "journal",
+            "/tandem journal",
+            "your recent reflections and the themes you return to (only you see it)",
+            "Opening your journal…",
+            run=journal,
+        )
+    )
+    add(
+        Subcommand(
+            "export",
+            "/tandem export",
+            "a file of everything Tandem holds about you",
+            "Preparing your export. It will arrive in our DM in a moment.",
+            run=export,
+        )
+    )
+    add(
+        Subcommand(
+            "forget",
+            "/tandem forget",
+            "erase everything Tandem holds about you",
+            ack_handler=forget_ack,
+        )
+    )
+    add(Subcommand("help", "/tandem help", "this list"))
