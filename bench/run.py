@@ -140,7 +140,19 @@ def retrieval_section() -> dict:
     return result
 
 
-SECTIONS = {"retrieval": retrieval_section}
+def slack_section() -> dict:
+    from bench.slack import run
+
+    return run()
+
+
+def checkins_section() -> dict:
+    from bench.checkins import run
+
+    return run()
+
+
+SECTIONS = {"retrieval": retrieval_section, "slack": slack_section, "checkins": checkins_section}
 
 
 def main(argv: list[str]) -> None:

@@ -69,8 +69,14 @@ def serve_http(bolt_app: App, host: str, port: int) -> None:
     )
 
 
-def serve_socket_mode(bolt_app: App, app_token: str, web_client) -> None:
+def socket_mode_handler(bolt_app: App, app_token: str, web_client):
+    """Socket Mode: Slack pushes events over a WebSocket we open, so no public URL is needed.
+
+    `web_client` (honouring SLACK_API_URL) is used for apps.connections.open."""
     from slack_bolt.adapter.socket_mode import SocketModeHandler
 
-    handler = SocketModeHandler(bolt_app, app_token, web_client=web_client)
-    handler.start()
+    return SocketModeHandler(bolt_app, app_token, web_client=web_client)
+
+
+def serve_socket_mode(bolt_app: App, app_token: str, web_client) -> None:
+    socket_mode_handler(bolt_app, app_token, web_client).start()

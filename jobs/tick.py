@@ -14,10 +14,10 @@ import os
 import socket
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 
 from slack_sdk.errors import SlackApiError
 from sqlalchemy import and_, or_, select, update
-from sqlalchemy.exc import IntegrityError
 
 from bot.db.engine import session_scope
 from bot.db.models import CheckIn, Leader, utcnow
@@ -112,6 +112,19 @@ def send_invitations(settings: Settings, clients: TeamClients) -> int:
 # --- check-ins -----------------------------------------------------------------
 
 
+def _insert_ignoring_duplicates(session, rows: list[dict]) -> None:
+    """Insert ledger rows; a row another tick or replica already planned is left alone."""
+    dialect = session.bind.dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    statement = dialect_insert(CheckIn).on_conflict_do_nothing(
+        index_elements=["leader_id", "period_key"]
+    )
+    session.execute(statement, rows)
+
+
 def plan_checkins(settings: Settings, now: dt.datetime) -> int:
     """Insert ledger rows for every check-in due now that has none yet; returns how many."""
     with session_scope(settings) as session:
@@ -119,12 +132,13 @@ def plan_checkins(settings: Settings, now: dt.datetime) -> int:
         due: dict[int, tuple[Leader, object]] = {}
         for leader in leaders:
             try:
-                occurrence = due_occurrence(schedule_of(leader), now)
+                schedule = schedule_of(leader)
+                occurrence = due_occurrence(schedule, now)
             except ValueError:
                 continue
             if occurrence is None:
                 continue
-            local_today = now.replace(tzinfo=dt.UTC).astimezone(schedule_of(leader).zone).date()
+            local_today = now.replace(tzinfo=dt.UTC).astimezone(schedule.zone).date()
             if leader.paused_until and local_today < leader.paused_until:
                 continue
             if leader.snoozed_until and now < leader.snoozed_until:
@@ -144,46 +158,67 @@ def plan_checkins(settings: Settings, now: dt.datetime) -> int:
             ):
                 existing.add((leader_id, period_key))
                 history.setdefault(leader_id, []).append(question_id)
-        snapshot = [
+        todo = [
             (leader.id, leader.skip_next, focus_of(leader), occurrence)
             for leader, occurrence in due.values()
             if (leader.id, occurrence.period_key) not in existing
         ]
-    planned = 0
-    for leader_id, skip, focus, occurrence in snapshot:
+    claimed_at = utcnow()
+    rows = []
+    for leader_id, skip, focus, occurrence in todo:
         question = choose_question(
             settings.prompts_dir,
             focus,
             history.get(leader_id, []),
             f"{leader_id}:{occurrence.period_key}",
         )
-        row = CheckIn(
-            leader_id=leader_id,
-            period_key=occurrence.period_key,
-            question_id=question.id,
-            due_at=occurrence.due_utc,
-            status="skipped" if skip else "claimed",
-            claimed_by=WORKER_ID,
-            claimed_at=utcnow(),
+        rows.append(
+            {
+                "leader_id": leader_id,
+                "period_key": occurrence.period_key,
+                "question_id": question.id,
+                "due_at": occurrence.due_utc,
+                "status": "skipped" if skip else "claimed",
+                "claimed_by": WORKER_ID,
+                "claimed_at": claimed_at,
+                "attempts": 0,
+            }
         )
-        try:
-            with session_scope(settings) as session:
-                session.add(row)
-                if skip:
-                    session.execute(
-                        update(Leader).where(Leader.id == leader_id).values(skip_next=False)
-                    )
+    for start in range(0, len(rows), 1000):
+        chunk = rows[start : start + 1000]
+        with session_scope(settings) as session:
+            _insert_ignoring_duplicates(session, chunk)
+            leader_ids = [r["leader_id"] for r in chunk]
+            skipped = [r["leader_id"] for r in chunk if r["status"] == "skipped"]
+            if skipped:
                 session.execute(
-                    update(Leader).where(Leader.id == leader_id).values(snoozed_until=None)
+                    update(Leader).where(Leader.id.in_(skipped)).values(skip_next=False)
                 )
-        except IntegrityError:
-            continue  # another tick or replica planned it first: the ledger says once
-        planned += 0 if skip else 1
-    return planned
+            session.execute(
+                update(Leader)
+                .where(Leader.id.in_(leader_ids), Leader.snoozed_until.is_not(None))
+                .values(snoozed_until=None)
+            )
+    return sum(1 for r in rows if r["status"] == "claimed")
 
 
-def claim_sendable(settings: Settings, limit: int = 10_000) -> list[int]:
-    """Check-ins claimed and not yet sent: new ones, and stale ones a crash left behind."""
+@dataclass(frozen=True)
+class Sendable:
+    """A claimed check-in and what is needed to send it, read in one query."""
+
+    checkin_id: int
+    question_id: str
+    attempts: int
+    due_at: dt.datetime
+    leader: Leader
+
+
+def claim_sendable(settings: Settings, limit: int = 10_000) -> list[Sendable]:
+    """Check-ins claimed and not yet sent: new ones, and stale ones a crash left behind.
+
+    Each claim counts an attempt, so a later claim of the same row knows a message may
+    already be in the DM and looks for it before sending again.
+    """
     stale_before = utcnow() - dt.timedelta(seconds=settings.stale_claim_seconds)
     with session_scope(settings) as session:
         query = (
@@ -198,34 +233,69 @@ def claim_sendable(settings: Settings, limit: int = 10_000) -> list[int]:
         if session.bind.dialect.name == "postgresql":
             query = query.with_for_update(skip_locked=True)
         ids = list(session.scalars(query))
-        if ids:
+        if not ids:
+            return []
+        for start in range(0, len(ids), 1000):
             session.execute(
                 update(CheckIn)
-                .where(CheckIn.id.in_(ids))
-                .values(claimed_by=WORKER_ID, claimed_at=utcnow())
+                .where(CheckIn.id.in_(ids[start : start + 1000]))
+                .values(claimed_by=WORKER_ID, claimed_at=utcnow(), attempts=CheckIn.attempts + 1)
             )
-        return ids
+        claimed = []
+        for start in range(0, len(ids), 1000):
+            rows = session.execute(
+                select(CheckIn, Leader)
+                .join(Leader, Leader.id == CheckIn.leader_id)
+                .where(CheckIn.id.in_(ids[start : start + 1000]))
+            ).all()
+            for checkin, leader in rows:
+                session.expunge(leader)
+                claimed.append(
+                    Sendable(
+                        checkin.id, checkin.question_id, checkin.attempts, checkin.due_at, leader
+                    )
+                )
+        return claimed
 
 
 def deliver_checkins(settings: Settings, now: dt.datetime, clients: TeamClients) -> int:
     plan_checkins(settings, now)
-    ids = claim_sendable(settings)
-    if not ids:
+    claimed = claim_sendable(settings)
+    if not claimed:
         return 0
+    sent = 0
     with ThreadPoolExecutor(settings.delivery_workers, thread_name_prefix="tandem-send") as pool:
-        results = list(pool.map(lambda i: send_checkin(settings, i, now, clients), ids))
-    return sum(results)
+        outcomes = pool.map(lambda item: send_checkin(settings, item, now, clients), claimed)
+        batch: list[dict] = []
+        for outcome in outcomes:
+            if outcome is None:
+                continue
+            batch.append(outcome)
+            if len(batch) >= 200:
+                sent += _record_sent(settings, batch)
+                batch = []
+        sent += _record_sent(settings, batch)
+    return sent
 
 
-def _load(settings: Settings, checkin_id: int):
+def _record_sent(settings: Settings, outcomes: list[dict]) -> int:
+    """Mark sends in one transaction; a crash before this is what the history check covers."""
+    if not outcomes:
+        return 0
     with session_scope(settings) as session:
-        checkin = session.get(CheckIn, checkin_id)
-        leader = session.get(Leader, checkin.leader_id) if checkin else None
-        if checkin is not None:
-            session.expunge(checkin)
-        if leader is not None:
-            session.expunge(leader)
-        return checkin, leader
+        for outcome in outcomes:
+            session.execute(
+                update(CheckIn)
+                .where(CheckIn.id == outcome["id"], CheckIn.status == "claimed")
+                .values(
+                    status="sent",
+                    sent_at=utcnow(),
+                    channel_id=outcome["channel"],
+                    message_ts=outcome["ts"],
+                    reminder_due_at=outcome["reminder_at"],
+                )
+            )
+    return len(outcomes)
 
 
 def _already_sent(client, channel: str, checkin_id: int) -> str | None:
@@ -240,71 +310,68 @@ def _already_sent(client, channel: str, checkin_id: int) -> str | None:
 
 
 def send_checkin(
-    settings: Settings, checkin_id: int, now: dt.datetime, clients: TeamClients
-) -> int:
-    checkin, leader = _load(settings, checkin_id)
-    if checkin is None or leader is None or checkin.status != "claimed":
-        return 0
+    settings: Settings, item: Sendable, now: dt.datetime, clients: TeamClients
+) -> dict | None:
+    """Send one check-in DM; returns what to record, or None when it could not go."""
+    leader = item.leader
     client = clients.for_team(leader.team_id)
-    if client is None:
-        return 0
-    question = question_by_id(settings.prompts_dir, checkin.question_id)
+    question = question_by_id(settings.prompts_dir, item.question_id)
+    if client is None or question is None:
+        return None
+    schedule = schedule_of(leader)
     try:
-        channel = client.conversations_open(users=leader.slack_user_id)["channel"]["id"]
-        ts = _already_sent(client, channel, checkin.id) if checkin.attempts else None
+        ts = channel = None
+        if item.attempts > 1:  # claimed before: it may already be in the DM
+            channel = client.conversations_open(users=leader.slack_user_id)["channel"]["id"]
+            ts = _already_sent(client, channel, item.checkin_id)
         if ts is None:
-            local_now = now.replace(tzinfo=dt.UTC).astimezone(schedule_of(leader).zone)
+            local_now = now.replace(tzinfo=dt.UTC).astimezone(schedule.zone)
             blocks, text = checkin_message(
-                checkin.id, question.text, greeting(leader.display_name, local_now)
+                item.checkin_id, question.text, greeting(leader.display_name, local_now)
             )
-            with session_scope(settings) as session:
-                session.execute(
-                    update(CheckIn)
-                    .where(CheckIn.id == checkin.id)
-                    .values(attempts=CheckIn.attempts + 1)
-                )
+            # Posting to the user id lands in their DM with Tandem, without a conversations.open.
             response = client.chat_postMessage(
-                channel=channel,
+                channel=leader.slack_user_id,
                 text=text,
                 blocks=blocks,
                 unfurl_links=False,
                 metadata={
                     "event_type": METADATA_EVENT,
-                    "event_payload": {"checkin_id": checkin.id},
+                    "event_payload": {"checkin_id": item.checkin_id},
                 },
             )
-            ts = response["ts"]
+            ts, channel = response["ts"], response["channel"]
     except SlackApiError as failure:
-        return _failed(settings, checkin, str(failure.response.get("error", "unknown_error")))
+        _failed(settings, item, str(failure.response.get("error", "unknown_error")))
+        return None
     except Exception as failure:  # connection errors after the client's own retries
-        return _failed(settings, checkin, type(failure).__name__)
-    reminder_at = next_local(schedule_of(leader), max(now, checkin.due_at), days=1)
-    with session_scope(settings) as session:
-        session.execute(
-            update(CheckIn)
-            .where(CheckIn.id == checkin.id, CheckIn.status == "claimed")
-            .values(
-                status="sent",
-                sent_at=utcnow(),
-                channel_id=channel,
-                message_ts=ts,
-                reminder_due_at=reminder_at,
-            )
-        )
-    return 1
+        _failed(settings, item, type(failure).__name__)
+        return None
+    reminder_at = next_local(schedule, max(now, item.due_at), days=1)
+    return {"id": item.checkin_id, "channel": channel, "ts": ts, "reminder_at": reminder_at}
 
 
-def _failed(settings: Settings, checkin: CheckIn, error: str) -> int:
+def _failed(settings: Settings, item: Sendable, error: str) -> None:
     with session_scope(settings) as session:
-        row = session.get(CheckIn, checkin.id)
+        row = session.get(CheckIn, item.checkin_id)
         if row.attempts >= MAX_ATTEMPTS:
             row.status = "failed"
             record_failed_send(
-                settings, "checkin", row.channel_id or "", error, {"checkin_id": row.id}
+                settings, "checkin", item.leader.slack_user_id, error, {"checkin_id": row.id}
             )
         else:
+            # Leave it claimed but stale, so the next tick (on any replica) tries again.
             row.claimed_at = utcnow() - dt.timedelta(seconds=settings.stale_claim_seconds + 1)
-    return 0
+
+
+def _load(settings: Settings, checkin_id: int):
+    with session_scope(settings) as session:
+        checkin = session.get(CheckIn, checkin_id)
+        leader = session.get(Leader, checkin.leader_id) if checkin else None
+        for row in (checkin, leader):
+            if row is not None:
+                session.expunge(row)
+        return checkin, leader
 
 
 # --- reminders -----------------------------------------------------------------
