@@ -32,7 +32,9 @@ def run(leaders: int = LEADERS) -> dict:
 
     with tempfile.TemporaryDirectory() as tmp:
         base = Settings(_env_file=None, TANDEM_DATA_DIR=tmp)
-        with workspace_and_tandem(base, users=leaders, database=Path(tmp) / "bench.db") as (
+        with workspace_and_tandem(
+            base, users=leaders, database=Path(tmp) / "bench.db", slack_sends_per_second=0
+        ) as (
             ws,
             settings,
             _t,

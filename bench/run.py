@@ -152,7 +152,18 @@ def checkins_section() -> dict:
     return run()
 
 
-SECTIONS = {"retrieval": retrieval_section, "slack": slack_section, "checkins": checkins_section}
+def peers_section() -> dict:
+    from bench.peers import run
+
+    return run()
+
+
+SECTIONS = {
+    "retrieval": retrieval_section,
+    "slack": slack_section,
+    "checkins": checkins_section,
+    "peers": peers_section,
+}
 
 
 def main(argv: list[str]) -> None:

@@ -64,7 +64,9 @@ def run() -> dict:
     with (
         indexed_settings() as settings,
         tempfile.TemporaryDirectory() as tmp,
-        workspace_and_tandem(settings, database=Path(tmp) / "bench.db") as (ws, _s, tandem),
+        workspace_and_tandem(
+            settings, database=Path(tmp) / "bench.db", slack_sends_per_second=0
+        ) as (ws, _s, tandem),
     ):
         # Channel messages outside Tandem's threads: Tandem acks and does nothing else,
         # so this measures the ack path (signature, dedupe claim in the database, ack).

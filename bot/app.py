@@ -12,7 +12,7 @@ from bot.listeners import register_listeners
 from bot.listeners.context import Services
 from bot.services.events import claim_event, event_keys
 from bot.settings import Settings
-from bot.slack_client import make_web_client
+from bot.slack_client import InstrumentedWebClient, make_web_client
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +26,20 @@ def dedupe_middleware(settings: Settings):
         return next_()
 
     return dedupe
+
+
+def counted_client(context, next_):
+    """Bolt builds a plain WebClient per request; swap in one that counts API calls."""
+    client = context.client
+    if client is not None and not isinstance(client, InstrumentedWebClient):
+        context["client"] = InstrumentedWebClient(
+            token=client.token,
+            base_url=client.base_url,
+            timeout=client.timeout,
+            team_id=context.team_id,
+            retry_handlers=client.retry_handlers,
+        )
+    return next_()
 
 
 def _oauth_settings(settings: Settings):
@@ -92,6 +106,7 @@ def build_app(settings: Settings, guidance: GuidanceService | None = None, **app
             client=make_web_client(settings, settings.secret_value("slack_bot_token")),
             **common,
         )
+    app.use(counted_client)
     app.use(dedupe_middleware(settings))
     register_listeners(app, services)
 

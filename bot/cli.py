@@ -184,15 +184,16 @@ def serve(
     from bot.slack_client import make_web_client
 
     settings = get_settings()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, fmt=settings.log_format)
     if not (settings.slack_bot_token or settings.oauth_enabled):
         err.print("Set SLACK_BOT_TOKEN (or SLACK_CLIENT_ID and SLACK_CLIENT_SECRET) first.")
         raise typer.Exit(2)
     bolt_app = build_app(settings)
-    from jobs.scheduler import build_scheduler
+    from jobs.leadership import DeliveryWorker, SchedulerLeadership
 
-    scheduler = build_scheduler(settings)
-    scheduler.start()
+    # One replica (the lock holder) schedules; every replica helps deliver.
+    leadership = SchedulerLeadership(settings).start()
+    DeliveryWorker(settings).start()
     if settings.slack_app_token and not http:
         console.print("Tandem is connecting to Slack over Socket Mode. Ctrl-C stops it.")
         serve_socket_mode(
@@ -203,7 +204,7 @@ def serve(
         err.print("HTTP mode needs SLACK_SIGNING_SECRET to verify requests.")
         raise typer.Exit(2)
     console.print(f"Tandem is listening on http://{host}:{port}/slack/events. Ctrl-C stops it.")
-    serve_http(bolt_app, host, port)
+    serve_http(bolt_app, host, port, settings=settings, leadership=leadership)
 
 
 @app.command("sandbox")
@@ -271,7 +272,7 @@ def jobs_run() -> None:
     from jobs.scheduler import build_scheduler
 
     settings = get_settings()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, fmt=settings.log_format)
     scheduler = build_scheduler(settings)
     scheduler.start()
     console.print(f"Scheduler running every {settings.tick_seconds} s. Ctrl-C stops it.")

@@ -65,10 +65,19 @@ class Settings(BaseSettings):
     # How often the scheduler looks for due work, and how many sends run at once.
     tick_seconds: int = Field(60, alias="TICK_SECONDS", ge=5)
     delivery_workers: int = Field(8, alias="DELIVERY_WORKERS", ge=1, le=64)
+    # Workspace-wide posting budget shared by all replicas (0 turns it off); each channel
+    # also gets at most one post a second. Keep it under the workspace's real Slack limit.
+    slack_sends_per_second: int = Field(20, alias="SLACK_SENDS_PER_SECOND", ge=0)
     # A claim older than this with no send recorded is treated as a crashed send.
     stale_claim_seconds: int = Field(120, alias="STALE_CLAIM_SECONDS", ge=5)
 
+    # --- team channel digests ------------------------------------------------
+    # Comma-separated Slack user ids who may set up and preview digests in any channel.
+    digest_admins: str = Field("", alias="DIGEST_ADMINS")
+
     log_level: str = Field("INFO", alias="LOG_LEVEL")
+    # text for people, json for log shippers (one object per line, with request ids).
+    log_format: str = Field("text", alias="LOG_FORMAT", pattern="^(text|json)$")
 
     @field_validator("slack_api_url")
     @classmethod

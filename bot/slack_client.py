@@ -3,26 +3,56 @@
 from __future__ import annotations
 
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import (
     ConnectionErrorRetryHandler,
     RateLimitErrorRetryHandler,
 )
 
+from bot.metrics import SLACK_API_CALLS, SLACK_RATE_LIMITED
 from bot.settings import Settings
 
 RATE_LIMIT_RETRIES = 3
 
 
+class CountingRateLimitHandler(RateLimitErrorRetryHandler):
+    """Honours Retry-After like its parent, and counts each 429 for the metrics."""
+
+    def _can_retry(self, *, state, request, response=None, error=None) -> bool:
+        if response is not None and response.status_code == 429:
+            method = request.url.rsplit("/", 1)[-1]
+            SLACK_RATE_LIMITED.labels(method=method).inc()
+        return super()._can_retry(state=state, request=request, response=response, error=error)
+
+
 def retry_handlers():
-    # RateLimitErrorRetryHandler waits for Slack's Retry-After before trying again.
+    # The rate-limit handler waits for Slack's Retry-After before trying again.
     return [
         ConnectionErrorRetryHandler(max_retry_count=2),
-        RateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES),
+        CountingRateLimitHandler(max_retry_count=RATE_LIMIT_RETRIES),
     ]
 
 
+class InstrumentedWebClient(WebClient):
+    """A WebClient that counts calls by API method and outcome."""
+
+    def api_call(self, api_method: str, **kwargs):
+        try:
+            response = super().api_call(api_method, **kwargs)
+        except SlackApiError as failure:
+            SLACK_API_CALLS.labels(
+                method=api_method, outcome=str(failure.response.get("error", "error"))[:40]
+            ).inc()
+            raise
+        except Exception:
+            SLACK_API_CALLS.labels(method=api_method, outcome="connection_error").inc()
+            raise
+        SLACK_API_CALLS.labels(method=api_method, outcome="ok").inc()
+        return response
+
+
 def make_web_client(settings: Settings, token: str | None = None) -> WebClient:
-    return WebClient(
+    return InstrumentedWebClient(
         token=token,
         base_url=settings.slack_api_url,
         timeout=15,

@@ -21,11 +21,13 @@ from sqlalchemy import and_, or_, select, update
 
 from bot.db.engine import session_scope
 from bot.db.models import CheckIn, Leader, utcnow
+from bot.metrics import SENDS
 from bot.reflection.journal import purge_older_than
 from bot.reflection.leaders import focus_of, schedule_of
 from bot.reflection.prompts import choose_question, question_by_id
 from bot.reflection.schedule import due_occurrence, next_local
 from bot.services.delivery import record_failed_send
+from bot.services.send_budget import reserve
 from bot.settings import Settings
 from bot.slack_client import TeamClients
 from bot.ui.checkins import (
@@ -178,8 +180,8 @@ def plan_checkins(settings: Settings, now: dt.datetime) -> int:
                 "period_key": occurrence.period_key,
                 "question_id": question.id,
                 "due_at": occurrence.due_utc,
-                "status": "skipped" if skip else "claimed",
-                "claimed_by": WORKER_ID,
+                "status": "skipped" if skip else "due",
+                "claimed_by": "",
                 "claimed_at": claimed_at,
                 "attempts": 0,
             }
@@ -199,7 +201,7 @@ def plan_checkins(settings: Settings, now: dt.datetime) -> int:
                 .where(Leader.id.in_(leader_ids), Leader.snoozed_until.is_not(None))
                 .values(snoozed_until=None)
             )
-    return sum(1 for r in rows if r["status"] == "claimed")
+    return sum(1 for r in rows if r["status"] == "due")
 
 
 @dataclass(frozen=True)
@@ -213,9 +215,13 @@ class Sendable:
     leader: Leader
 
 
-def claim_sendable(settings: Settings, limit: int = 10_000) -> list[Sendable]:
-    """Check-ins claimed and not yet sent: new ones, and stale ones a crash left behind.
+CLAIM_BATCH = 200
 
+
+def claim_sendable(settings: Settings, limit: int = CLAIM_BATCH) -> list[Sendable]:
+    """Claim a batch of check-ins to send: due ones, and stale claims a crash left behind.
+
+    On PostgreSQL, FOR UPDATE SKIP LOCKED lets every replica claim its own batch at once.
     Each claim counts an attempt, so a later claim of the same row knows a message may
     already be in the DM and looks for it before sending again.
     """
@@ -224,10 +230,12 @@ def claim_sendable(settings: Settings, limit: int = 10_000) -> list[Sendable]:
         query = (
             select(CheckIn.id)
             .where(
-                CheckIn.status == "claimed",
-                or_(CheckIn.claimed_by == WORKER_ID, CheckIn.claimed_at < stale_before),
+                or_(
+                    CheckIn.status == "due",
+                    and_(CheckIn.status == "claimed", CheckIn.claimed_at < stale_before),
+                )
             )
-            .order_by(CheckIn.due_at)
+            .order_by(CheckIn.due_at, CheckIn.id)
             .limit(limit)
         )
         if session.bind.dialect.name == "postgresql":
@@ -239,7 +247,12 @@ def claim_sendable(settings: Settings, limit: int = 10_000) -> list[Sendable]:
             session.execute(
                 update(CheckIn)
                 .where(CheckIn.id.in_(ids[start : start + 1000]))
-                .values(claimed_by=WORKER_ID, claimed_at=utcnow(), attempts=CheckIn.attempts + 1)
+                .values(
+                    status="claimed",
+                    claimed_by=WORKER_ID,
+                    claimed_at=utcnow(),
+                    attempts=CheckIn.attempts + 1,
+                )
             )
         claimed = []
         for start in range(0, len(ids), 1000):
@@ -259,22 +272,20 @@ def claim_sendable(settings: Settings, limit: int = 10_000) -> list[Sendable]:
 
 
 def deliver_checkins(settings: Settings, now: dt.datetime, clients: TeamClients) -> int:
+    """The scheduler's part: plan what is due, then help deliver it."""
     plan_checkins(settings, now)
-    claimed = claim_sendable(settings)
-    if not claimed:
-        return 0
+    return deliver_claimable(settings, clients, now)
+
+
+def deliver_claimable(
+    settings: Settings, clients: TeamClients, now: dt.datetime | None = None
+) -> int:
+    """Claim and send batches until nothing is left; every replica runs this."""
     sent = 0
     with ThreadPoolExecutor(settings.delivery_workers, thread_name_prefix="tandem-send") as pool:
-        outcomes = pool.map(lambda item: send_checkin(settings, item, now, clients), claimed)
-        batch: list[dict] = []
-        for outcome in outcomes:
-            if outcome is None:
-                continue
-            batch.append(outcome)
-            if len(batch) >= 200:
-                sent += _record_sent(settings, batch)
-                batch = []
-        sent += _record_sent(settings, batch)
+        while claimed := claim_sendable(settings):
+            outcomes = pool.map(lambda item: send_checkin(settings, item, now, clients), claimed)
+            sent += _record_sent(settings, [o for o in outcomes if o is not None])
     return sent
 
 
@@ -282,6 +293,7 @@ def _record_sent(settings: Settings, outcomes: list[dict]) -> int:
     """Mark sends in one transaction; a crash before this is what the history check covers."""
     if not outcomes:
         return 0
+    SENDS.labels(kind="checkin", outcome="ok").inc(len(outcomes))
     with session_scope(settings) as session:
         for outcome in outcomes:
             session.execute(
@@ -310,9 +322,10 @@ def _already_sent(client, channel: str, checkin_id: int) -> str | None:
 
 
 def send_checkin(
-    settings: Settings, item: Sendable, now: dt.datetime, clients: TeamClients
+    settings: Settings, item: Sendable, now: dt.datetime | None, clients: TeamClients
 ) -> dict | None:
     """Send one check-in DM; returns what to record, or None when it could not go."""
+    now = now or utcnow()
     leader = item.leader
     client = clients.for_team(leader.team_id)
     question = question_by_id(settings.prompts_dir, item.question_id)
@@ -330,6 +343,7 @@ def send_checkin(
                 item.checkin_id, question.text, greeting(leader.display_name, local_now)
             )
             # Posting to the user id lands in their DM with Tandem, without a conversations.open.
+            reserve(settings, leader.team_id, leader.slack_user_id)
             response = client.chat_postMessage(
                 channel=leader.slack_user_id,
                 text=text,
@@ -352,6 +366,7 @@ def send_checkin(
 
 
 def _failed(settings: Settings, item: Sendable, error: str) -> None:
+    SENDS.labels(kind="checkin", outcome="failed").inc()
     with session_scope(settings) as session:
         row = session.get(CheckIn, item.checkin_id)
         if row.attempts >= MAX_ATTEMPTS:
@@ -412,6 +427,7 @@ def send_reminders(settings: Settings, now: dt.datetime, clients: TeamClients) -
         if client is None or question is None:
             continue
         try:
+            reserve(settings, leader.team_id, checkin.channel_id)
             client.chat_postMessage(
                 channel=checkin.channel_id,
                 thread_ts=checkin.message_ts,

@@ -6,12 +6,14 @@ Used by the CLI, the Slack listeners and the check-in follow-ups; it never impor
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass, field
 
 from bot.guidance.composer import compose
 from bot.guidance.llm import ModelAnswerRejected, ask_model
 from bot.knowledge.retrieval import Retriever, SearchResult, get_retriever
 from bot.knowledge.taxonomy import load_taxonomy
+from bot.metrics import MODEL_FALLBACKS, MODEL_SECONDS
 from bot.settings import Settings
 from bot.text import clean_query
 
@@ -111,14 +113,19 @@ class GuidanceService:
         return self.settings.retrieval_min_similarity - 0.1
 
     def _model_answer(self, question, passages: list[SearchResult], history, note):
+        started = time.perf_counter()
         try:
             reply = ask_model(self.settings, question, passages, history)
         except ModelAnswerRejected as reason:
+            MODEL_FALLBACKS.labels(reason="rejected").inc()
             log.warning("model answer rejected (%s); using the offline composer", reason)
             return None
         except Exception as error:  # any model failure falls back, never crashes
+            MODEL_FALLBACKS.labels(reason=type(error).__name__[:40]).inc()
             log.warning("model call failed (%s); using the offline composer", type(error).__name__)
             return None
+        finally:
+            MODEL_SECONDS.observe(time.perf_counter() - started)
         return Answer(question, True, reply.text, _citations(reply.cited), "llm", note)
 
 

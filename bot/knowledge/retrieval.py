@@ -18,6 +18,7 @@ import Stemmer
 
 from bot.knowledge.embeddings import get_encoder
 from bot.knowledge.index import get_collection
+from bot.metrics import RETRIEVAL_SECONDS
 from bot.settings import Settings
 
 logging.getLogger("bm25s").setLevel(logging.WARNING)
@@ -177,6 +178,7 @@ class Retriever:
             )
         best = max((r.similarity for r in results), default=0.0)
         timings["total"] = time.perf_counter() - started
+        RETRIEVAL_SECONDS.observe(timings["total"])
         grounded = best >= self.settings.retrieval_min_similarity
         return SearchOutcome(query, results, grounded, best, timings)
 

@@ -10,6 +10,8 @@ from slack_sdk.errors import SlackApiError
 
 from bot.db.engine import session_scope
 from bot.db.models import FailedSend
+from bot.metrics import SENDS
+from bot.services.send_budget import reserve
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -36,10 +38,15 @@ def send_or_record(
 ) -> dict | None:
     """Call a Web API method (retries are the client's); on final failure, keep the payload."""
     try:
-        return call(**kwargs)
+        if getattr(call, "__name__", "") == "chat_postMessage" and kwargs.get("channel"):
+            reserve(settings, getattr(call.__self__, "team_id", None) or "", str(kwargs["channel"]))
+        response = call(**kwargs)
+        SENDS.labels(kind=kind, outcome="ok").inc()
+        return response
     except SlackApiError as failure:
         error = str(failure.response.get("error", "unknown_error"))
     except Exception as failure:  # connection lost after retries, timeouts
         error = type(failure).__name__
+    SENDS.labels(kind=kind, outcome="failed").inc()
     record_failed_send(settings, kind, str(kwargs.get("channel", "")), error, kwargs)
     return None

@@ -1,0 +1,67 @@
+"""Slack's posting limits, shared by every replica through the database.
+
+About one message per second per channel, and a configurable workspace-wide budget per
+second. A large fan-out is spread out to fit, instead of bursting into 429s. Windows are
+whole seconds, counted in the shared `rate_windows` table.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import time
+
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
+
+from bot.db.engine import session_scope
+from bot.db.models import RateWindow
+from bot.settings import Settings
+
+PER_CHANNEL_PER_SECOND = 1
+
+
+def _take(settings: Settings, key: str, second: int, limit: int) -> bool:
+    window = dt.datetime.fromtimestamp(second, dt.UTC).replace(tzinfo=None)
+    for _ in range(2):
+        try:
+            with session_scope(settings) as session:
+                taken = session.execute(
+                    update(RateWindow)
+                    .where(
+                        RateWindow.user_key == key,
+                        RateWindow.window_start == window,
+                        RateWindow.count < limit,
+                    )
+                    .values(count=RateWindow.count + 1)
+                ).rowcount
+                if taken:
+                    return True
+                if session.get(RateWindow, (key, window)) is not None:
+                    return False  # this second is full
+                session.add(RateWindow(user_key=key, window_start=window, count=1))
+            return True
+        except IntegrityError:
+            continue  # another sender opened this window first; try to join it
+    return False
+
+
+def reserve(settings: Settings, team_id: str, channel_id: str, max_wait: float = 120.0) -> float:
+    """Wait until one more message fits the channel's and the workspace's budget.
+
+    Returns the seconds waited. With SLACK_SENDS_PER_SECOND=0 the budget is off.
+    """
+    budget = settings.slack_sends_per_second
+    if budget <= 0:
+        return 0.0
+    started = time.monotonic()
+    while True:
+        now = time.time()
+        second = int(now)
+        if _take(
+            settings, f"ch:{team_id}:{channel_id}"[:64], second, PER_CHANNEL_PER_SECOND
+        ) and _take(settings, f"ws:{team_id}"[:64], second, budget):
+            return time.monotonic() - started
+        if time.monotonic() - started > max_wait:
+            return time.monotonic() - started  # let Slack's own 429 handling take over
+        time.sleep(max(0.0, second + 1 - now) + random.uniform(0, 0.05))

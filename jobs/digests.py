@@ -1,0 +1,120 @@
+"""Posting team channel digests: every due digest once, however often the tick runs.
+
+Claim, then post: a DigestRun row (unique per channel config and period) is inserted
+before anything is sent, so a replayed tick, a restart or a second scheduler finds the
+claim and posts nothing. A digest that cannot be posted is marked failed and recorded,
+never silently dropped.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from slack_sdk.errors import SlackApiError
+
+from bot.digests import service
+from bot.digests.compose import Digest
+from bot.digests.config import DigestSettings, all_configs
+from bot.reflection.schedule import LATE_WINDOW
+from bot.services.delivery import record_failed_send
+from bot.settings import Settings
+from bot.slack_client import TeamClients
+from bot.ui.digests import METADATA_EVENT, detail_blocks, headline_blocks
+
+log = logging.getLogger(__name__)
+
+
+def channel_members(client, channel_id: str) -> list[str]:
+    """Everyone in the channel (every page)."""
+    members: list[str] = []
+    cursor = None
+    while True:
+        page = client.conversations_members(channel=channel_id, limit=200, cursor=cursor)
+        members.extend(page.get("members", []))
+        cursor = (page.get("response_metadata") or {}).get("next_cursor")
+        if not cursor:
+            return members
+
+
+def post(client, digest: Digest, run_id: int) -> str:
+    """The brief post, then the detail in its thread; returns the post's ts."""
+    blocks, text = headline_blocks(digest)
+    response = client.chat_postMessage(
+        channel=digest.channel,
+        text=text,
+        blocks=[b.to_dict() for b in blocks],
+        unfurl_links=False,
+        metadata={"event_type": METADATA_EVENT, "event_payload": {"run_id": run_id}},
+    )
+    ts = response["ts"]
+    blocks, text = detail_blocks(digest)
+    client.chat_postMessage(
+        channel=digest.channel,
+        thread_ts=ts,
+        text=text,
+        blocks=[b.to_dict() for b in blocks],
+        unfurl_links=False,
+    )
+    return ts
+
+
+POSTED, ALREADY, FAILED = "posted", "already claimed", "failed"
+
+
+def deliver(
+    settings: Settings, client, config: DigestSettings, period: service.Period
+) -> tuple[Digest | None, str]:
+    """Claim the period, compose and post. Returns the digest (when this call posted it)
+    and the outcome: POSTED, ALREADY (another run has the period) or FAILED."""
+    run_id = service.claim_run(settings, config.id, period.key)
+    if run_id is None:
+        return None, ALREADY
+    try:
+        members = channel_members(client, config.channel_id)
+        digest = service.build_digest(settings, config, period, members)
+        service.record_shown(settings, run_id, digest)
+        ts = post(client, digest, run_id)
+    except SlackApiError as failure:
+        error = str(failure.response.get("error", "unknown_error"))
+    except Exception as failure:  # connection lost after retries, or a bug: never silent
+        error = type(failure).__name__
+    else:
+        service.mark_posted(settings, run_id, ts)
+        return digest, POSTED
+    service.mark_failed(settings, run_id)
+    record_failed_send(
+        settings, "digest", config.channel_id, error, {"run_id": run_id, "period": period.key}
+    )
+    return None, FAILED
+
+
+def run_due_digests(settings: Settings, now: dt.datetime, clients: TeamClients) -> int:
+    """Post every digest due at `now` (naive UTC) that has not been claimed; returns how many."""
+    posted = 0
+    for config in all_configs(settings):
+        try:
+            period = service.period_due_at(config, now)
+        except ValueError:
+            continue  # an unusable stored schedule: nothing is due
+        if period is None or now - period.end >= LATE_WINDOW:
+            continue
+        if service.already_run(settings, config.id, period.key):
+            continue
+        client = clients.for_team(config.team_id)
+        if client is None:
+            continue
+        _digest, outcome = deliver(settings, client, config, period)
+        posted += int(outcome == POSTED)
+    return posted
+
+
+def compose_now(
+    settings: Settings, client, config: DigestSettings, at: dt.datetime
+) -> tuple[Digest, service.Period] | None:
+    """The digest due at `at`, composed but not posted (for `tandem digest run --dry-run`)."""
+    period = service.period_due_at(config, at)
+    if period is None:
+        return None
+    members = channel_members(client, config.channel_id)
+    return service.build_digest(settings, config, period, members), period
