@@ -158,11 +158,18 @@ def peers_section() -> dict:
     return run()
 
 
+def load_section() -> dict:
+    from bench.load import run
+
+    return run()
+
+
 SECTIONS = {
     "retrieval": retrieval_section,
     "slack": slack_section,
     "checkins": checkins_section,
     "peers": peers_section,
+    "load": load_section,
 }
 
 

@@ -411,16 +411,11 @@ def db_upgrade(revision: str = "head") -> None:
 
 def _add_feature_commands() -> None:
     """Feature packages bring their own command groups (`tandem peers`, `tandem digest`)."""
-    import importlib
+    from bot.digests.cli import app as digest_app
+    from bot.peers.cli import app as peers_app
 
-    for module_name, name in (("bot.peers.cli", "peers"), ("bot.digests.cli", "digest")):
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as missing:
-            if missing.name and module_name.startswith(missing.name):
-                continue  # that feature is not installed in this build
-            raise
-        app.add_typer(module.app, name=name)
+    app.add_typer(peers_app, name="peers")
+    app.add_typer(digest_app, name="digest")
 
 
 _add_feature_commands()

@@ -123,25 +123,16 @@ def erase_user(settings: Settings, team_id: str, user_id: str, actor: str = "sel
 
 
 def _extra_exporters():
-    hooks = []
-    try:
-        from bot.peers.privacy import export_peer_data
+    from bot.peers.privacy import export_peer_data
 
-        hooks.append(export_peer_data)
-    except ImportError:
-        pass
-    return hooks
+    return [export_peer_data]
 
 
 def _extra_erasers():
-    hooks = []
-    try:
-        from bot.peers.privacy import erase_peer_data
+    from bot.digests.privacy import erase_digest_traces
+    from bot.peers.privacy import erase_peer_data
 
-        hooks.append(erase_peer_data)
-    except ImportError:
-        pass
-    return hooks
+    return [erase_peer_data, erase_digest_traces]
 
 
 # --- import ----------------------------------------------------------------------
@@ -160,7 +151,7 @@ class _LeaderIn(BaseModel):
     skip_next: bool = False
     focus_themes: list[str] = Field(default_factory=list)
     guidance_after_answer: bool = True
-    status: Literal["active", "invited", "left"] = "active"
+    status: Literal["active", "invited", "left", "peers-only"] = "active"
     consent_source: str = "self"
     anchor_date: dt.date | None = None
 

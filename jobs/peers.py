@@ -164,6 +164,9 @@ def send_introduction(
     view = group_view(settings, group_id, now)
     if view is None:
         return 0
+    if len(view.members) < 2:  # someone erased their data since the round was planned
+        mark_failed(settings, group_id, status="cancelled")
+        return 0
     client = clients.for_team(view.team_id)
     if client is None:
         return 0  # no token for this workspace yet: it stays planned for a later tick

@@ -60,21 +60,11 @@ def run_tick(
 
 
 def extra_jobs():
-    """Scheduled work added by later features (peer rounds, digests)."""
-    jobs = []
-    try:
-        from jobs.peers import run_peer_jobs
+    """Scheduled work of the other features: peer rounds and team digests."""
+    from jobs.digests import run_due_digests
+    from jobs.peers import run_peer_jobs
 
-        jobs.append(("peer_introductions", run_peer_jobs))
-    except ImportError:
-        pass
-    try:
-        from jobs.digests import run_due_digests
-
-        jobs.append(("digests", run_due_digests))
-    except ImportError:
-        pass
-    return jobs
+    return [("peer_introductions", run_peer_jobs), ("digests", run_due_digests)]
 
 
 # --- invitations ---------------------------------------------------------------
@@ -289,6 +279,25 @@ def deliver_claimable(
     return sent
 
 
+def _renew_claim(settings: Settings, checkin_id: int) -> bool:
+    """Refresh our claim just before sending; False if it was taken over as stale.
+
+    A claim only goes stale after STALE_CLAIM_SECONDS without this renewal, so a slow but
+    living sender keeps its rows, and a dead one's rows pass to another replica."""
+    with session_scope(settings) as session:
+        return bool(
+            session.execute(
+                update(CheckIn)
+                .where(
+                    CheckIn.id == checkin_id,
+                    CheckIn.status == "claimed",
+                    CheckIn.claimed_by == WORKER_ID,
+                )
+                .values(claimed_at=utcnow())
+            ).rowcount
+        )
+
+
 def _record_sent(settings: Settings, outcomes: list[dict]) -> int:
     """Mark sends in one transaction; a crash before this is what the history check covers."""
     if not outcomes:
@@ -344,6 +353,8 @@ def send_checkin(
             )
             # Posting to the user id lands in their DM with Tandem, without a conversations.open.
             reserve(settings, leader.team_id, leader.slack_user_id)
+            if not _renew_claim(settings, item.checkin_id):
+                return None  # another replica took it over while we waited: it will send
             response = client.chat_postMessage(
                 channel=leader.slack_user_id,
                 text=text,

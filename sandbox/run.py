@@ -8,12 +8,14 @@ lets a person act as one of the demo leaders. Tandem never knows it is in a sand
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import errno
 import json
 import logging
 import os
 import secrets
+import signal
 import threading
 import time
 from pathlib import Path
@@ -93,10 +95,9 @@ class Sandbox:
             self._page.stop()
             self._page = None
         if self.ws is not None:
-            try:
+            # An answer still in progress after 5 s is lost; everything posted is kept.
+            with contextlib.suppress(TimeoutError):
                 self.ws.wait_idle(timeout=5)
-            except TimeoutError:
-                pass  # an answer still in progress is lost; what was posted is kept
             self.save()
         if self._tandem is not None:
             self._tandem.stop()
@@ -246,6 +247,17 @@ class Sandbox:
                 raise ValueError(f"unknown step {step!r}")
         return {k: v for k, v in self.tick().items() if v}
 
+    def enrolled_leaders(self) -> set[str]:
+        """The people Tandem will send check-ins to (as its own database says)."""
+        from bot.reflection.leaders import get_leader
+
+        found = set()
+        for person in self.ws.people():
+            leader = get_leader(self.settings, self.ws.team_id, person["id"])
+            if leader is not None and leader.status == "active":
+                found.add(person["id"])
+        return found
+
     def _tick_loop(self) -> None:
         if self.tick_seconds is None:
             return
@@ -296,6 +308,7 @@ def run_sandbox(
             border_style="cyan",
         )
     )
+    _stop_on_sigterm()
     try:
         while not sandbox.stopping.wait(0.5):
             pass
@@ -304,3 +317,13 @@ def run_sandbox(
     finally:
         sandbox.stop()
     console.print("Stopped. Your workspace is saved.")
+
+
+def _stop_on_sigterm() -> None:
+    """`kill` (or a container stopping) shuts down as cleanly as Ctrl-C does."""
+
+    def interrupt(_signum, _frame):
+        raise KeyboardInterrupt
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, interrupt)

@@ -148,6 +148,7 @@ class PageBackend:
         raise Problem("channel_not_found", "That conversation isn't one of yours.")
 
     def bootstrap(self) -> dict:
+        enrolled = self.sandbox.enrolled_leaders()
         leaders = [
             {
                 "id": u["id"],
@@ -157,6 +158,7 @@ class PageBackend:
                 "tz": u["tz"],
                 "initials": initials(u["real_name"]),
                 "colour": avatar_colour(u["id"]),
+                "checkins": u["id"] in enrolled,
             }
             for u in self.people()
         ]
@@ -314,7 +316,7 @@ class PageBackend:
         stripped = raw.strip()
         if stripped.startswith("/") and not thread_ts:
             return self._command(user_id, channel, stripped)
-        text = compose_text(raw.strip("\n"), self.mentionable())
+        text = compose_text(raw.strip(), self.mentionable())
         if len(text) > MAX_MESSAGE_TEXT:
             raise Problem(
                 "msg_too_long",

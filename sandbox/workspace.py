@@ -1087,8 +1087,11 @@ class Workspace(WebApiMethods):
         return trigger["user"]
 
     def _new_response_url(self, context: dict) -> str:
+        """Stores ``context`` itself (not a copy): a slash command's immediate reply sets its
+        ``source`` afterwards, so that replace_original/delete_original act on that reply."""
         token = secrets.token_urlsafe(18)
-        self.state.response_urls[token] = {**context, "uses": 0, "created": self.clock()}
+        context.update(uses=0, created=self.clock())
+        self.state.response_urls[token] = context
         return f"{self.base_url}/response/{token}"
 
     def _apply_reply(self, context: dict, payload: dict) -> tuple[int, str]:

@@ -37,10 +37,8 @@ def personal_blocks(services: Services, team_id: str, user_id: str) -> list:
 
 
 def peer_blocks(services: Services, team_id: str, user_id: str) -> list | None:
-    try:
-        from bot.listeners.peers_home import peer_home_blocks
-    except ImportError:
-        return None
+    from bot.listeners.peers_home import peer_home_blocks
+
     return peer_home_blocks(services, team_id, user_id)
 
 

@@ -199,6 +199,10 @@ def _import_row(settings: Settings, team_id: str, values: dict, report: ImportRe
             leader.invited_at = None  # the next tick sends the invitation
             report.invited += 1
         session.flush()
+        if values["peers"] or values["peer_themes"]:
+            from bot.peers import preferences  # imported here: peers builds on this module
+
+            preferences.import_preferences(session, leader, values)
 
 
 def today_local(leader: Leader) -> dt.date:

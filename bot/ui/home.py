@@ -11,12 +11,6 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-PEERS_PLACEHOLDER = SectionBlock(
-    text=MarkdownTextObject(
-        text="*Peer connections*\nAn occasional introduction to a peer thinking about similar things, if you'd like one. _Coming soon._"
-    )
-)
-
 
 def home_view(
     first_visit: bool, personal_blocks: list | None = None, peer_blocks: list | None = None
@@ -43,7 +37,7 @@ def home_view(
         DividerBlock(),
         *(personal_blocks or []),
         DividerBlock(),
-        *(peer_blocks or [PEERS_PLACEHOLDER]),
+        *(peer_blocks or []),
         ContextBlock(
             elements=[MarkdownTextObject(text="Private by default. No scores, no league tables.")]
         ),

@@ -393,7 +393,9 @@ function missingRequired(root) {
     if (wrapper.dataset.optional) continue;
     const field = wrapper.querySelector('[data-action]');
     if (!field) continue;
-    const empty = field.classList.contains('choices') ? !field.querySelector('input:checked') : !String(field.value || '').trim();
+    // Like Slack's client: only a truly empty field is stopped here; anything else goes to
+    // the app, which may answer with response_action: errors.
+    const empty = field.classList.contains('choices') ? !field.querySelector('input:checked') : !String(field.value || '');
     if (empty) errors[wrapper.dataset.block] = 'Please complete this required field.';
   }
   return Object.keys(errors).length ? errors : null;
@@ -604,7 +606,7 @@ function renderMessage(message, options) {
   } else if (message.text) {
     body.append(h('div', { class: 'msg-text mk', html: mrkdwn(message.text) }));
   }
-  if (message.edited) body.append(h('span', { class: 'msg-edited' }, '(edited)'));
+  if (message.edited && !author.is_bot) body.append(h('span', { class: 'msg-edited' }, '(edited)'));
   for (const attachment of message.attachments || []) {
     body.append(h('div', { class: 'msg-text mk', style: `border-left:3px solid #${String(attachment.color || 'cfd6da').replace('#', '')};padding-left:10px;margin-top:4px`, html: mrkdwn(attachment.text || attachment.fallback || '') }));
   }
@@ -693,7 +695,11 @@ function renderClock(clock) {
 function render() {
   const screen = S.screen;
   renderClock(screen.clock);
-  S.seen[screen.channel.id] = screen.channel.channel_latest || screen.channel.latest_ts || S.seen[screen.channel.id];
+  if (S.firstVisit) {
+    for (const c of screen.conversations) S.seen[c.id] = c.latest_ts;
+    S.firstVisit = false;
+  }
+  S.seen[screen.channel.id] = screen.channel.latest_ts || S.seen[screen.channel.id];
   saveSeen();
   renderSidebar();
   renderHeader();
@@ -713,21 +719,15 @@ function choose(userId) {
   S.drawn = {};
   S.modalErrors = null;
   localStorage.setItem('tandem-sandbox-me', userId);
-  S.seen = JSON.parse(localStorage.getItem(`tandem-sandbox-seen-${userId}`) || 'null') || null;
+  const stored = JSON.parse(localStorage.getItem(`tandem-sandbox-seen-${userId}`) || 'null');
+  S.seen = stored || {};
+  S.firstVisit = !stored;  // on a first visit nothing counts as new
   $('#who').value = userId;
   const leader = me();
   const badge = $('#who-avatar');
   badge.textContent = leader.initials;
   badge.style.background = leader.colour;
-  refresh().then(() => {
-    if (S.seen === null || !Object.keys(S.seen).length) {  // first visit: nothing is "new"
-      S.seen = {};
-      for (const c of S.screen.conversations) S.seen[c.id] = c.latest_ts;
-      saveSeen();
-      S.drawn.sidebar = null;
-      renderSidebar();
-    }
-  });
+  refresh();
 }
 
 function saveSeen() {
@@ -903,9 +903,11 @@ function wireComposer(form, threadTs) {
         updateSuggest(form);
         return;
       }
-      if (event.key === 'Tab' || (event.key === 'Enter' && !event.shiftKey && !/^\/tandem help$/.test(textarea.value))) {
+      const chosen = box._items.items[Math.min(active, count - 1)];
+      const changes = textarea.value.trim() !== chosen.insert.trim();
+      if (event.key === 'Tab' || (event.key === 'Enter' && !event.shiftKey && changes)) {
         event.preventDefault();
-        applySuggestion(form, box._items.from, box._items.items[Math.min(active, count - 1)]);
+        applySuggestion(form, box._items.from, chosen);
         return;
       }
       if (event.key === 'Escape') { closeSuggest(form); return; }
@@ -959,8 +961,13 @@ async function start() {
   }
   $('#workspace-name').textContent = S.boot.team;
   $('#workspace-sub').textContent = `${S.boot.leaders.length} leaders · ${S.boot.bot.name} installed`;
+  const enrolled = S.boot.leaders.filter((l) => l.checkins).map((l) => l.first_name);
+  if (enrolled.length) {
+    const names = enrolled.length > 1 ? `${enrolled.slice(0, -1).join(', ')} and ${enrolled[enrolled.length - 1]}` : enrolled[0];
+    $('#tip-checkins').textContent = `Fast-forward to Monday 09:00: check-ins arrive for ${names}.`;
+  }
   const who = $('#who');
-  who.replaceChildren(...S.boot.leaders.map((l) => h('option', { value: l.id }, `${l.name} · ${l.title}`)));
+  who.replaceChildren(...S.boot.leaders.map((l) => h('option', { value: l.id, title: l.title }, l.name)));
   who.addEventListener('change', () => choose(who.value));
   for (const button of document.querySelectorAll('.clock button')) button.addEventListener('click', () => moveClock(button));
   $('#tab-home').addEventListener('click', openHome);

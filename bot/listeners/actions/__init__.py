@@ -1,6 +1,6 @@
 """Block action listeners."""
 
-from bot.listeners.actions import checkins, feedback, home, journal, share
+from bot.listeners.actions import checkins, feedback, home, journal, peers, share
 
 
 def register(app, services) -> None:
@@ -9,3 +9,4 @@ def register(app, services) -> None:
     checkins.register(app, services)
     home.register(app, services)
     journal.register(app, services)
+    peers.register(app, services)

@@ -1,0 +1,33 @@
+"""`/tandem peers`: join peer introductions, or see and change your choices (privately)."""
+
+from __future__ import annotations
+
+from bot.knowledge.taxonomy import theme_names
+from bot.listeners.commands.registry import SUBCOMMANDS, Subcommand, add
+from bot.listeners.context import Services
+from bot.peers.preferences import get_choices
+from bot.ui.peers import command_blocks
+
+
+def register(services: Services) -> None:
+    settings = services.settings
+
+    def peers(command, rest: str, respond, client) -> None:
+        choices = get_choices(settings, command.get("team_id", ""), command["user_id"])
+        names = theme_names(settings.knowledge_dir / "taxonomy.yaml")
+        blocks, text = command_blocks(choices, names)
+        respond(text=text, blocks=blocks, response_type="ephemeral", replace_original=True)
+
+    add(
+        Subcommand(
+            "peers",
+            "/tandem peers",
+            "an occasional introduction to a peer thinking about similar things",
+            "Looking up your peer introductions…",
+            run=peers,
+        )
+    )
+    # `help` stays last in the list people see.
+    help_entry = SUBCOMMANDS.pop("help", None)
+    if help_entry is not None:
+        add(help_entry)

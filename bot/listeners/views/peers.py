@@ -1,0 +1,119 @@
+"""The peer preferences modal and the "what I took away" modal."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+from bot.db.models import utcnow
+from bot.listeners.context import Services
+from bot.listeners.personal import publish_home
+from bot.peers import preferences
+from bot.peers.rounds import london_today, member_of
+from bot.reflection.journal import add_entry
+from bot.ui import peers as ui
+
+
+def _team(body: dict) -> str:
+    return (body.get("team") or {}).get("id") or body["user"].get("team_id", "")
+
+
+def _value(values: dict, block: str):
+    element = values.get(block, {}).get("v", {})
+    for key in ("selected_options", "selected_users"):
+        if key in element:
+            chosen = element[key] or []
+            return [c["value"] if isinstance(c, dict) else c for c in chosen]
+    if "selected_option" in element:
+        return (element["selected_option"] or {}).get("value")
+    if "selected_date" in element:
+        return element["selected_date"]
+    return element.get("value")
+
+
+def _metadata(view: dict) -> dict:
+    try:
+        data = json.loads(view.get("private_metadata") or "{}")
+    except json.JSONDecodeError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def register(app, services: Services) -> None:
+    settings = services.settings
+
+    def save_preferences(ack, body: dict, view: dict) -> None:
+        """Validated and saved inside the ack, so a mistake shows on the form itself."""
+        values = view["state"]["values"]
+        raw_pause = _value(values, "pause")
+        paused_until = None
+        if raw_pause:
+            try:
+                paused_until = dt.date.fromisoformat(raw_pause)
+            except ValueError:
+                paused_until = None
+            if paused_until is None or paused_until <= london_today(utcnow()):
+                ack(
+                    response_action="errors",
+                    errors={"pause": "Pick a date after today, or leave this empty."},
+                )
+                return
+        preferences.save_choices(
+            settings,
+            _team(body),
+            body["user"]["id"],
+            cadence=_value(values, "cadence") or preferences.DEFAULT_CADENCE,
+            prefer_other_org="yes" in (_value(values, "cross_org") or []),
+            want=_value(values, "want") or [],
+            offer=_value(values, "offer") or [],
+            exclusions=_value(values, "exclude") or [],
+            paused_until=paused_until,
+            organisation=(_value(values, "org") or "").strip(),
+            opted_in="leave" not in (_value(values, "leave") or []),
+        )
+        ack()
+
+    def after_preferences(body: dict, view: dict, client) -> None:
+        team, user = _team(body), body["user"]["id"]
+        info = client.users_info(user=user).get("user", {})
+        preferences.remember_name(
+            settings, team, user, info.get("real_name") or info.get("name") or ""
+        )
+        publish_home(services, client, team, user)
+        channel = _metadata(view).get("channel")
+        choices = preferences.get_choices(settings, team, user)
+        if channel and choices is not None:
+            client.chat_postEphemeral(channel=channel, user=user, text=ui.saved_text(choices))
+
+    def check_takeaway(ack, view: dict) -> None:
+        text = (
+            view["state"]["values"]
+            .get(ui.TAKEAWAY_BLOCK, {})
+            .get(ui.TAKEAWAY_ACTION, {})
+            .get("value")
+            or ""
+        )
+        if not text.strip():
+            ack(
+                response_action="errors",
+                errors={ui.TAKEAWAY_BLOCK: "Write a few words, or close this for now."},
+            )
+            return
+        ack()
+
+    def save_takeaway(body: dict, view: dict, client) -> None:
+        text = view["state"]["values"][ui.TAKEAWAY_BLOCK][ui.TAKEAWAY_ACTION].get("value") or ""
+        team, user = _team(body), body["user"]["id"]
+        try:
+            group_id = int(_metadata(view).get("group"))
+        except (TypeError, ValueError):
+            return
+        found = member_of(settings, team, user, group_id)
+        if found is None:
+            return  # not theirs: nothing is saved
+        add_entry(settings, found[1].leader_id, text, source="peer", sharing="private")
+        preferences.keep_me_in(settings, team, user)  # they took part: no pause question
+        client.chat_postMessage(channel=user, text=ui.TAKEAWAY_SAVED)
+
+    app.view_submission(ui.CALLBACK_PREFERENCES)(ack=save_preferences, lazy=[after_preferences])
+    app.view_submission(ui.CALLBACK_TAKEAWAY)(ack=check_takeaway, lazy=[save_takeaway])

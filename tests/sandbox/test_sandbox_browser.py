@@ -1,0 +1,97 @@
+"""The sandbox page in headless Chromium: what an evaluator does in their first two minutes.
+
+Needs Debian's chromium (/usr/bin/chromium) and the playwright package; never downloads a
+browser. Also refreshes docs/sandbox.png, the screenshot the docs show.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.settings import REPO_ROOT
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SCREENSHOT = REPO_ROOT / "docs" / "sandbox.png"
+
+if not CHROMIUM.exists():
+    pytest.skip(
+        f"{CHROMIUM} is absent: apt-get install -y chromium to run the browser test",
+        allow_module_level=True,
+    )
+sync_api = pytest.importorskip(
+    "playwright.sync_api", reason="the playwright package is absent: pip install playwright"
+)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def tab(browser, sandbox):
+    context = browser.new_context(viewport={"width": 1360, "height": 860}, locale="en-GB")
+    page = context.new_page()
+    problems: list[str] = []
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    page.goto(sandbox.url)
+    yield page
+    context.close()
+    assert problems == [], f"JavaScript errors on the page: {problems}"
+
+
+def test_a_first_visit_asks_dms_rates_opens_home_and_runs_help(tab):
+    expect = sync_api.expect
+    tab.get_by_role("button", name="Amara Okafor").click()
+    expect(tab.locator("#pane-header")).to_contain_text("Tandem")
+
+    composer = tab.locator("#composer-text")
+    composer.fill("How do I rebuild trust with a partner we let down?")
+    composer.press("Enter")
+    answer = tab.locator("#messages .msg", has_text="Sources:").last
+    expect(answer).to_be_visible(timeout=30_000)
+    expect(answer).to_contain_text("[1]")
+    tab.mouse.move(0, 0)  # no hover highlight in the screenshot
+    tab.wait_for_timeout(300)
+    SCREENSHOT.parent.mkdir(exist_ok=True)
+    tab.screenshot(path=str(SCREENSHOT))
+
+    answer.get_by_role("button", name="Helpful", exact=True).click()
+    thanks = tab.locator("#messages .msg.ephemeral", has_text="Thank you")
+    expect(thanks).to_be_visible(timeout=15_000)
+    expect(thanks).to_contain_text("Only visible to you")
+
+    tab.get_by_role("tab", name="Home").click()
+    expect(tab.locator("#home")).to_contain_text("Welcome to Tandem", timeout=15_000)
+
+    tab.get_by_role("tab", name="Messages").click()
+    composer.fill("/tandem help")
+    composer.press("Enter")
+    help_message = tab.locator("#messages .msg.ephemeral", has_text="/tandem ask")
+    expect(help_message).to_be_visible(timeout=15_000)
+    expect(help_message).to_contain_text("Only visible to you")
+
+
+def test_too_long_a_message_shows_slacks_error_and_keeps_the_text(tab):
+    expect = sync_api.expect
+    tab.get_by_role("button", name="Grace Mensah").click()
+    composer = tab.locator("#composer-text")
+    composer.fill("x" * 40_001)
+    composer.press("Enter")
+    expect(tab.locator("#composer-error")).to_contain_text("too long", timeout=15_000)
+    expect(composer).to_have_value("x" * 40_001)
