@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test setup lint bench ingest check clean
+.PHONY: run test setup lint bench ingest check screenshot clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,9 @@ lint: setup
 
 bench: setup ingest ## benchmarks; results are printed and written to bench/results/
 	$(BIN)/python -m bench.run
+
+screenshot: setup ## refresh docs/sandbox.png from the browser test
+	TANDEM_SCREENSHOT=$(CURDIR)/docs/sandbox.png $(BIN)/pytest -q tests/sandbox/test_sandbox_browser.py
 
 clean:
 	rm -rf $(VENV) .tandem .pytest_cache .ruff_cache
