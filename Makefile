@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test setup lint bench ingest check screenshot clean
+.PHONY: run test test-postgres setup lint bench ingest check screenshot clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,9 +23,18 @@ check: setup ## validate the knowledge base
 run: setup ingest ## the main job: the sandbox without Slack tokens, the real bot with them
 	$(BIN)/tandem run
 
-test: setup ## the whole test suite
+# Modules whose tests go through the database end to end, run again on PostgreSQL.
+POSTGRES_TESTS := tests/test_checkins.py tests/test_slack_app.py tests/test_peers.py \
+	tests/test_digests.py tests/test_services.py tests/test_operations.py \
+	tests/test_multi_workspace.py tests/test_erasure_reach.py tests/test_db.py
+
+test: setup ## the whole test suite on SQLite, then the database-heavy tests on PostgreSQL
 	$(BIN)/ruff check .
 	$(BIN)/pytest -q
+	$(MAKE) --no-print-directory test-postgres
+
+test-postgres: setup ## the database-heavy tests again, each in a fresh PostgreSQL database
+	TANDEM_TEST_DATABASE=postgres $(BIN)/pytest -q $(POSTGRES_TESTS)
 
 lint: setup
 	$(BIN)/ruff check .

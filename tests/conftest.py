@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import uuid
 from pathlib import Path
 
 import pytest
@@ -15,10 +16,58 @@ POSTGRES_URL = os.environ.get(
 )
 
 
+# `TANDEM_TEST_DATABASE=postgres make test-postgres` runs the same tests on PostgreSQL,
+# each test in a fresh database of its own.
+TEST_DATABASE = os.environ.get("TANDEM_TEST_DATABASE", "sqlite")
+_created_databases: list[str] = []
+
+
+def fresh_database_url(sqlite_path: Path) -> str:
+    """SQLite by default; a fresh PostgreSQL database when TANDEM_TEST_DATABASE=postgres."""
+    if TEST_DATABASE != "postgres":
+        return f"sqlite:///{sqlite_path}"
+    if not postgres_available():
+        pytest.skip(
+            f"TANDEM_TEST_DATABASE=postgres but PostgreSQL is not reachable at {POSTGRES_URL}"
+        )
+    import psycopg
+
+    name = f"tandem_t_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(POSTGRES_URL, autocommit=True) as connection:
+        connection.execute(f'CREATE DATABASE "{name}"')
+    _created_databases.append(name)
+    return POSTGRES_URL.rsplit("/", 1)[0] + f"/{name}"
+
+
 def make_settings(data_dir: Path, **overrides) -> Settings:
     values = {"TANDEM_DATA_DIR": str(data_dir)}
+    if "DATABASE_URL" not in overrides:
+        values["DATABASE_URL"] = fresh_database_url(Path(data_dir) / "tandem.db")
     values.update(overrides)
     return Settings(_env_file=None, **values)
+
+
+@pytest.fixture(autouse=True)
+def _release_database_connections():
+    """On PostgreSQL, each test's engine is closed after it, so connections never pile up."""
+    yield
+    if TEST_DATABASE == "postgres":
+        from bot.db.engine import dispose_engines
+
+        dispose_engines()
+
+
+def pytest_sessionfinish(session, exitstatus):
+    if not _created_databases:
+        return
+    import psycopg
+
+    from bot.db.engine import dispose_engines
+
+    dispose_engines()
+    with psycopg.connect(POSTGRES_URL, autocommit=True) as connection:
+        for name in _created_databases:
+            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture(scope="session")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from pydantic import SecretStr
 
@@ -11,6 +12,7 @@ from bot.guidance.service import GuidanceService
 from bot.server import create_http_app
 from bot.settings import Settings
 from sandbox.workspace import Workspace, WorkspaceServer
+from tests.conftest import fresh_database_url
 from tests.support.servers import ASGIServer
 
 SECRET = "test-signing-secret"
@@ -53,7 +55,7 @@ def slack_settings(base: Settings, api_url: str, db_path, **extra) -> Settings:
         "slack_api_url": api_url,
         "slack_bot_token": SecretStr(TOKEN),
         "slack_signing_secret": SecretStr(SECRET),
-        "database_url": f"sqlite:///{db_path}",
+        "database_url": fresh_database_url(Path(db_path)),
         **extra,
     }
     return base.model_copy(update=update)

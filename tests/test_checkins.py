@@ -208,7 +208,9 @@ def test_a_crash_between_claim_and_send_is_recovered_without_a_duplicate(slack):
     )
     with session_scope(settings) as session:
         session.execute(
-            text("UPDATE checkins SET status = 'claimed', claimed_by = 'dead-worker', claimed_at = :old"),
+            text(
+                "UPDATE checkins SET status = 'claimed', claimed_by = 'dead-worker', claimed_at = :old"
+            ),
             {"old": dt.datetime(2020, 1, 1)},
         )
     counts = run_tick(

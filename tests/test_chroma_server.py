@@ -33,7 +33,9 @@ def chroma_url(tmp_path_factory):
     env = {**os.environ, "ANONYMIZED_TELEMETRY": "False"}
     process = subprocess.Popen(
         [str(chroma), "run", "--path", str(data), "--host", "127.0.0.1", "--port", str(port)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=env,
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.time() + 30
@@ -58,9 +60,11 @@ def test_ingest_and_hybrid_search_work_against_a_chroma_server(chroma_url, tmp_p
     assert ingest(settings).unchanged == first.added  # incremental over HTTP too
     served = Retriever(settings)
     embedded = Retriever(kb_settings)
-    for question in ("how do I make it safe for my team to speak up",
-                     "our targets keep pulling partners apart",
-                     "setting up peer coaching across organisations"):
+    for question in (
+        "how do I make it safe for my team to speak up",
+        "our targets keep pulling partners apart",
+        "setting up peer coaching across organisations",
+    ):
         remote, local = served.search(question), embedded.search(question)
         assert remote.grounded
         assert [r.doc_id for r in remote.results] == [r.doc_id for r in local.results]

@@ -56,7 +56,9 @@ def test_json_logs_carry_request_ids_and_no_secrets(kb_settings, tmp_path):
     try:
         with running_tandem(kb_settings, tmp_path) as slack:
             logging.getLogger("slack_bolt.tandem").error("token xoxb-123-456-abc leaked?")
-            response = httpx.post(slack.url + "/slack/events", content=b"{}", headers={"X-Request-Id": "req-42"})
+            response = httpx.post(
+                slack.url + "/slack/events", content=b"{}", headers={"X-Request-Id": "req-42"}
+            )
             assert response.status_code == 401
     finally:
         logging.getLogger().removeHandler(handler)

@@ -41,10 +41,18 @@ def fresh_database(postgres_url):
 
 
 def _workspace(leaders: int) -> Workspace:
-    ws = Workspace(signing_secret=SECRET, bot_token=TOKEN, team_id=TEAM,
-                   bot_user_id="UTANDEMBOT", bot_id="BTANDEM", app_id="A0TANDEM")
+    ws = Workspace(
+        signing_secret=SECRET,
+        bot_token=TOKEN,
+        team_id=TEAM,
+        bot_user_id="UTANDEMBOT",
+        bot_id="BTANDEM",
+        app_id="A0TANDEM",
+    )
     for n in range(leaders):
-        ws.add_user(f"U{n:05d}", name=f"Leader {n}", tz="Europe/London", organisation=f"Org {n % 30}")
+        ws.add_user(
+            f"U{n:05d}", name=f"Leader {n}", tz="Europe/London", organisation=f"Org {n % 30}"
+        )
     return ws
 
 
@@ -53,12 +61,23 @@ def _enrol_all_due_now(database_url: str, tmp_path, leaders: int) -> None:
     moment = dt.datetime.now(ZoneInfo("Europe/London")) - dt.timedelta(minutes=3)
     settings = make_settings(tmp_path / "seed", DATABASE_URL=database_url)
     rows = [
-        {"team_id": TEAM, "slack_user_id": f"U{n:05d}", "display_name": f"Leader {n}",
-         "organisation": f"Org {n % 30}", "time_zone": "Europe/London", "cadence": "weekly",
-         "day": DAYS[moment.weekday()], "local_time": moment.strftime("%H:%M"), "skip_next": False,
-         "focus_themes": "", "guidance_after_answer": True, "status": "active",
-         "consent_source": "programme", "anchor_date": dt.date(2026, 1, 5),
-         "created_at": dt.datetime(2026, 1, 1)}
+        {
+            "team_id": TEAM,
+            "slack_user_id": f"U{n:05d}",
+            "display_name": f"Leader {n}",
+            "organisation": f"Org {n % 30}",
+            "time_zone": "Europe/London",
+            "cadence": "weekly",
+            "day": DAYS[moment.weekday()],
+            "local_time": moment.strftime("%H:%M"),
+            "skip_next": False,
+            "focus_themes": "",
+            "guidance_after_answer": True,
+            "status": "active",
+            "consent_source": "programme",
+            "anchor_date": dt.date(2026, 1, 5),
+            "created_at": dt.datetime(2026, 1, 1),
+        }
         for n in range(leaders)
     ]
     with get_engine(settings).begin() as connection:
@@ -75,12 +94,25 @@ def _checkins_by_user(ws: Workspace) -> Counter:
 
 
 def _env(database_url: str, api_url: str, data_dir, **extra) -> dict:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("TANDEM_", "OPENAI_", "SLACK_", "DATABASE_"))}
-    env.update({
-        "DATABASE_URL": database_url, "SLACK_API_URL": api_url, "SLACK_BOT_TOKEN": TOKEN,
-        "SLACK_SIGNING_SECRET": SECRET, "TANDEM_DATA_DIR": str(data_dir), "TICK_SECONDS": "5",
-        "STALE_CLAIM_SECONDS": "5", "DELIVERY_WORKERS": "4", "LOG_LEVEL": "WARNING", **extra,
-    })
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("TANDEM_", "OPENAI_", "SLACK_", "DATABASE_"))
+    }
+    env.update(
+        {
+            "DATABASE_URL": database_url,
+            "SLACK_API_URL": api_url,
+            "SLACK_BOT_TOKEN": TOKEN,
+            "SLACK_SIGNING_SECRET": SECRET,
+            "TANDEM_DATA_DIR": str(data_dir),
+            "TICK_SECONDS": "5",
+            "STALE_CLAIM_SECONDS": "5",
+            "DELIVERY_WORKERS": "4",
+            "LOG_LEVEL": "WARNING",
+            **extra,
+        }
+    )
     return env
 
 
@@ -92,12 +124,18 @@ def _free_port() -> int:
 
 def _role(port: int) -> str | None:
     try:
-        return httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=5).json()["checks"].get("scheduler")
+        return (
+            httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=5)
+            .json()["checks"]
+            .get("scheduler")
+        )
     except (httpx.HTTPError, ValueError, KeyError):
         return None
 
 
-def test_three_replicas_deliver_exactly_once_when_the_scheduler_replica_is_killed(fresh_database, tmp_path):
+def test_three_replicas_deliver_exactly_once_when_the_scheduler_replica_is_killed(
+    fresh_database, tmp_path
+):
     leaders = 2000
     ws = _workspace(leaders)
     with WorkspaceServer(ws) as server:
@@ -105,14 +143,32 @@ def test_three_replicas_deliver_exactly_once_when_the_scheduler_replica_is_kille
         ports = [_free_port() for _ in range(3)]
         replicas = [
             subprocess.Popen(
-                [sys.executable, "-m", "bot.cli", "serve", "--http", "--host", "127.0.0.1", "--port", str(port)],
-                env=_env(fresh_database, server.api_url, tmp_path / f"replica{n}", SLACK_SENDS_PER_SECOND="100"),
-                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                [
+                    sys.executable,
+                    "-m",
+                    "bot.cli",
+                    "serve",
+                    "--http",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(port),
+                ],
+                env=_env(
+                    fresh_database,
+                    server.api_url,
+                    tmp_path / f"replica{n}",
+                    SLACK_SENDS_PER_SECOND="100",
+                ),
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
             )
             for n, port in enumerate(ports)
         ]
         try:
-            leader_port = wait_until(lambda: next((p for p in ports if _role(p) == "leader"), None), timeout=60)
+            leader_port = wait_until(
+                lambda: next((p for p in ports if _role(p) == "leader"), None), timeout=60
+            )
             wait_until(lambda: sum(_checkins_by_user(ws).values()) >= 300, timeout=60)
             killed = replicas[ports.index(leader_port)]
             killed.send_signal(signal.SIGKILL)
@@ -145,8 +201,13 @@ def test_two_schedulers_running_at_once_still_send_once(fresh_database, tmp_path
         _enrol_all_due_now(fresh_database, tmp_path, leaders)
         env = _env(fresh_database, server.api_url, tmp_path / "tick", SLACK_SENDS_PER_SECOND="0")
         ticks = [
-            subprocess.Popen([sys.executable, "-m", "bot.cli", "jobs", "tick", "--json"], env=env,
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            subprocess.Popen(
+                [sys.executable, "-m", "bot.cli", "jobs", "tick", "--json"],
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
             for _ in range(2)
         ]
         outputs = [t.communicate(timeout=180) for t in ticks]

@@ -36,7 +36,9 @@ class SocketModeEndpoint:
             def do_POST(self):
                 self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 ok = self.headers.get("Authorization") == "Bearer xapp-test-token"
-                body = json.dumps({"ok": True, "url": url} if ok else {"ok": False, "error": "invalid_auth"})
+                body = json.dumps(
+                    {"ok": True, "url": url} if ok else {"ok": False, "error": "invalid_auth"}
+                )
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
                 self.end_headers()
@@ -71,16 +73,30 @@ def test_a_dm_delivered_over_socket_mode_is_acked_and_answered(kb_settings, tmp_
         settings = slack_settings(kb_settings, workspace_server.api_url, tmp_path / "t.db")
         app = build_app(settings, guidance=GuidanceService(settings))
         dm = ws.open_dm("U1")
-        body = message_event("U1", dm, "How do I make space to think as a leader?", ts="1764150100.000100")
-        envelope = {"envelope_id": "env-1", "type": "events_api", "accepts_response_payload": False,
-                    "retry_attempt": 0, "retry_reason": "", "payload": body}
+        body = message_event(
+            "U1", dm, "How do I make space to think as a leader?", ts="1764150100.000100"
+        )
+        envelope = {
+            "envelope_id": "env-1",
+            "type": "events_api",
+            "accepts_response_payload": False,
+            "retry_attempt": 0,
+            "retry_reason": "",
+            "payload": body,
+        }
         endpoint = SocketModeEndpoint([envelope])
         opener = make_web_client(settings.model_copy(update={"slack_api_url": endpoint.api_url}))
         handler = socket_mode_handler(app, "xapp-test-token", opener)
         try:
             handler.connect()
             wait_until(lambda: endpoint.acks)
-            answers = wait_until(lambda: [m for m in ws.messages(dm) if m.get("bot_id") and "Sources:" in m.get("text", "")])
+            answers = wait_until(
+                lambda: [
+                    m
+                    for m in ws.messages(dm)
+                    if m.get("bot_id") and "Sources:" in m.get("text", "")
+                ]
+            )
         finally:
             handler.close()
             endpoint.close()

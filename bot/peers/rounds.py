@@ -122,7 +122,8 @@ def london_today(now: dt.datetime) -> dt.date:
 
 
 def default_seed(team_id: str, round_key: str) -> int:
-    return int(hashlib.sha256(f"peers:{team_id}:{round_key}".encode()).hexdigest()[:8], 16)
+    # 28 bits: fits PostgreSQL's INTEGER column with room to spare.
+    return int(hashlib.sha256(f"peers:{team_id}:{round_key}".encode()).hexdigest()[:7], 16)
 
 
 def teams_with_peers(settings: Settings) -> list[str]:
@@ -277,7 +278,7 @@ def plan_round(
         return plan
     try:
         with session_scope(settings) as session:
-            record = PeerRound(team_id=team_id, round_key=key, seed=seed, run_at=now)
+            record = PeerRound(team_id=team_id, round_key=key, seed=seed % 2**31, run_at=now)
             session.add(record)
             session.flush()
             for group in plan.result.groups:
