@@ -12,6 +12,7 @@ import datetime as dt
 import logging
 import os
 import socket
+import uuid
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -205,10 +206,16 @@ class Sendable:
     leader: Leader
 
 
-CLAIM_BATCH = 200
+CLAIM_BATCH = 500
 
 
-def claim_sendable(settings: Settings, limit: int = CLAIM_BATCH) -> list[Sendable]:
+def new_claimant() -> str:
+    """Each delivery pass claims under its own name: two passes in one process (the tick
+    and the delivery worker) must not mistake each other's claims for their own."""
+    return f"{WORKER_ID[:50]}:{uuid.uuid4().hex[:8]}"
+
+
+def claim_sendable(settings: Settings, claimant: str, limit: int = CLAIM_BATCH) -> list[Sendable]:
     """Claim a batch of check-ins to send: due ones, and stale claims a crash left behind.
 
     On PostgreSQL, FOR UPDATE SKIP LOCKED lets every replica claim its own batch at once.
@@ -239,7 +246,7 @@ def claim_sendable(settings: Settings, limit: int = CLAIM_BATCH) -> list[Sendabl
                 .where(CheckIn.id.in_(ids[start : start + 1000]))
                 .values(
                     status="claimed",
-                    claimed_by=WORKER_ID,
+                    claimed_by=claimant,
                     claimed_at=utcnow(),
                     attempts=CheckIn.attempts + 1,
                 )
@@ -273,28 +280,55 @@ def deliver_claimable(
     """Claim and send batches until nothing is left; every replica runs this."""
     sent = 0
     with ThreadPoolExecutor(settings.delivery_workers, thread_name_prefix="tandem-send") as pool:
-        while claimed := claim_sendable(settings):
-            outcomes = pool.map(lambda item: send_checkin(settings, item, now, clients), claimed)
-            sent += _record_sent(settings, [o for o in outcomes if o is not None])
+        claimant = new_claimant()
+        while claimed := claim_sendable(settings, claimant):
+            groups = [claimed[i : i + RENEW_GROUP] for i in range(0, len(claimed), RENEW_GROUP)]
+            done: list[dict] = []
+            for outcomes in pool.map(
+                lambda group: _send_group(settings, group, now, clients, claimant), groups
+            ):
+                done.extend(outcomes)
+                if len(done) >= 50:
+                    sent += _record_sent(settings, done)
+                    done = []
+            sent += _record_sent(settings, done)
     return sent
 
 
-def _renew_claim(settings: Settings, checkin_id: int) -> bool:
-    """Refresh our claim just before sending; False if it was taken over as stale.
+RENEW_GROUP = 4
+
+
+def _send_group(
+    settings: Settings, group: list[Sendable], now, clients: TeamClients, claimant: str
+) -> list[dict]:
+    """Renew a few claims, then send them; rows taken over as stale are left to their taker."""
+    ours = _renew_claims(settings, [item.checkin_id for item in group], claimant)
+    outcomes = (
+        send_checkin(settings, item, now, clients) for item in group if item.checkin_id in ours
+    )
+    return [outcome for outcome in outcomes if outcome is not None]
+
+
+def _renew_claims(settings: Settings, ids: list[int], claimant: str) -> set[int]:
+    """Refresh our claims just before sending them; returns the ids still ours.
 
     A claim only goes stale after STALE_CLAIM_SECONDS without this renewal, so a slow but
-    living sender keeps its rows, and a dead one's rows pass to another replica."""
+    living sender keeps its rows, and a dead one's rows pass to another replica. Renewing a
+    small group at a time keeps the gap between renewal and send far below that."""
     with session_scope(settings) as session:
-        return bool(
-            session.execute(
-                update(CheckIn)
-                .where(
-                    CheckIn.id == checkin_id,
+        session.execute(
+            update(CheckIn)
+            .where(CheckIn.id.in_(ids), CheckIn.status == "claimed", CheckIn.claimed_by == claimant)
+            .values(claimed_at=utcnow())
+        )
+        return set(
+            session.scalars(
+                select(CheckIn.id).where(
+                    CheckIn.id.in_(ids),
                     CheckIn.status == "claimed",
-                    CheckIn.claimed_by == WORKER_ID,
+                    CheckIn.claimed_by == claimant,
                 )
-                .values(claimed_at=utcnow())
-            ).rowcount
+            )
         )
 
 
@@ -353,8 +387,6 @@ def send_checkin(
             )
             # Posting to the user id lands in their DM with Tandem, without a conversations.open.
             reserve(settings, leader.team_id, leader.slack_user_id)
-            if not _renew_claim(settings, item.checkin_id):
-                return None  # another replica took it over while we waited: it will send
             response = client.chat_postMessage(
                 channel=leader.slack_user_id,
                 text=text,

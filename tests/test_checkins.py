@@ -472,3 +472,26 @@ def test_the_scheduler_keeps_one_stable_job_across_restarts(slack):
         scheduler.shutdown(wait=False)
         assert [j.id for j in jobs_] == [TICK_JOB_ID]
         assert jobs_[0].args == () and jobs_[0].coalesce
+
+
+def test_an_entry_can_be_edited_and_deleted_from_the_journal(slack):
+    from bot.reflection.journal import add_entry
+
+    leader = join(slack, day="mon", local_time="09:00")
+    add_entry(slack.settings, leader.id, "A first draft of a thought about trust.")
+    slack.ws.run_slash_command("U1", channel="C1", command="/tandem", text="journal")
+    listing = wait_until(
+        lambda: [
+            e for e in slack.ws.ephemeral("U1") if "Your journal" in json.dumps(e.get("blocks", []))
+        ]
+    )[-1]
+    slack.ws.click_button("U1", listing, action_id="journal_edit")
+    [modal] = wait_until(lambda: slack.ws.views("U1"))
+    slack.ws.submit_view(
+        "U1", modal["id"], values={"entry": {"text": "A better thought about trust."}}
+    )
+    wait_until(lambda: _entries(slack)[0].text == "A better thought about trust.")
+
+    slack.ws.click_button("U1", listing, action_id="journal_delete")
+    wait_until(lambda: _entries(slack) == [])
+    assert any("Deleted" in e.get("text", "") for e in slack.ws.ephemeral("U1"))

@@ -1,11 +1,9 @@
 import json
-import os
-import subprocess
-import sys
 
 import pytest
 
 from bot.guidance.service import GuidanceService
+from tests.support.cli import run_cli
 from tests.support.openai_stub import OpenAIStub
 
 
@@ -103,22 +101,8 @@ def test_off_topic_question_never_reaches_the_model(kb_settings):
     assert not answer.grounded and stub.requests == []
 
 
-def _cli(args, settings, stdin=None, extra_env=None):
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("TANDEM_", "OPENAI_"))}
-    env["TANDEM_DATA_DIR"] = str(settings.data_dir)
-    env.update(extra_env or {})
-    return subprocess.run(
-        [sys.executable, "-m", "bot.cli", *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-    )
-
-
 def test_ask_json_from_stdin_prints_one_object_per_line(kb_settings):
-    result = _cli(
+    result = run_cli(
         ["ask", "--json", "-"],
         kb_settings,
         stdin="how do I support a peer under pressure\nwhat's the capital of Peru\n",
@@ -139,7 +123,7 @@ def test_ask_json_from_stdin_prints_one_object_per_line(kb_settings):
 def test_ask_uses_the_model_through_openai_base_url(kb_settings):
     with OpenAIStub() as stub:
         stub.reply = "Start with one honest conversation [P1]."
-        result = _cli(
+        result = run_cli(
             ["ask", "--json", QUESTION], kb_settings, extra_env={"OPENAI_BASE_URL": stub.base_url}
         )
     assert result.returncode == 0, result.stderr

@@ -1,11 +1,9 @@
 import json
-import os
-import subprocess
-import sys
 
 import pytest
 
 from bot.knowledge.retrieval import Retriever
+from tests.support.cli import run_cli
 
 
 @pytest.fixture(scope="module")
@@ -50,21 +48,8 @@ def test_each_single_retriever_works_alone(retriever):
         assert outcome.results, mode
 
 
-def _cli(args, settings, stdin=None):
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("TANDEM_", "OPENAI_"))}
-    env["TANDEM_DATA_DIR"] = str(settings.data_dir)
-    return subprocess.run(
-        [sys.executable, "-m", "bot.cli", *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-    )
-
-
 def test_kb_search_reads_queries_from_stdin_and_prints_one_json_line_each(kb_settings):
-    result = _cli(
+    result = run_cli(
         ["kb", "search", "--k", "2", "-"],
         kb_settings,
         stdin="trust with partners\n\nrecipe for lasagne\n",

@@ -9,6 +9,7 @@ import time
 
 import pytest
 
+from bot.ui import messages
 from tests.slack_fixtures import SECRET, running_tandem
 from tests.support.openai_stub import OpenAIStub
 from tests.support.slack_signing import message_event, post_event, post_form
@@ -24,7 +25,7 @@ def slack(kb_settings, tmp_path):
 def _answered(harness, channel, thread_ts=None):
     """Bot messages that carry a finished answer (not the Thinking placeholder)."""
     return [
-        m for m in harness.bot_messages(channel, thread_ts) if "Thinking" not in m.get("text", "")
+        m for m in harness.bot_messages(channel, thread_ts) if m.get("text") != messages.THINKING
     ]
 
 

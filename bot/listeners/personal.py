@@ -10,11 +10,24 @@ from bot.knowledge.taxonomy import theme_names
 from bot.listeners.context import Services
 from bot.privacy import erase_user, export_user
 from bot.reflection import journal
-from bot.reflection.leaders import get_leader, schedule_of
+from bot.reflection.leaders import enrol, get_leader, schedule_of
 from bot.reflection.schedule import next_occurrence
 from bot.ui import journal as journal_ui
 from bot.ui.answer import to_dicts
 from bot.ui.home import home_view
+
+
+def join_checkins(services: Services, client, team_id: str, user_id: str):
+    """Enrol with the person's Slack name and time zone; a time zone they set is kept."""
+    existing = get_leader(services.settings, team_id, user_id)
+    info = client.users_info(user=user_id).get("user", {})
+    return enrol(
+        services.settings,
+        team_id,
+        user_id,
+        time_zone=(existing.time_zone if existing else None) or info.get("tz") or "Europe/London",
+        display_name=info.get("real_name") or info.get("name") or "",
+    )
 
 
 def names(services: Services) -> dict[str, str]:

@@ -19,10 +19,11 @@ from bot.db.models import RateWindow
 from bot.settings import Settings
 
 PER_CHANNEL_PER_SECOND = 1
+SLICES_PER_SECOND = 5
 
 
-def _take(settings: Settings, key: str, second: int, limit: int) -> bool:
-    window = dt.datetime.fromtimestamp(second, dt.UTC).replace(tzinfo=None)
+def _take(settings: Settings, key: str, start: float, limit: int) -> bool:
+    window = dt.datetime.fromtimestamp(start, dt.UTC).replace(tzinfo=None)
     for _ in range(2):
         try:
             with session_scope(settings) as session:
@@ -55,13 +56,23 @@ def reserve(settings: Settings, team_id: str, channel_id: str, max_wait: float =
     if budget <= 0:
         return 0.0
     started = time.monotonic()
+    # Budgets below five a second are counted per whole second; the rest in fifths,
+    # rounding down so the budget is never exceeded.
+    slices = SLICES_PER_SECOND if budget >= SLICES_PER_SECOND else 1
+    per_slice = budget // slices
     while True:
         now = time.time()
-        second = int(now)
-        if _take(
-            settings, f"ch:{team_id}:{channel_id}"[:64], second, PER_CHANNEL_PER_SECOND
-        ) and _take(settings, f"ws:{team_id}"[:64], second, budget):
+        second = float(int(now))
+        slice_start = int(now * slices) / slices
+        if _take(settings, f"ch:{team_id}:{channel_id}"[:64], second, PER_CHANNEL_PER_SECOND):
+            while not _take(settings, f"ws:{team_id}"[:64], slice_start, per_slice):
+                if time.monotonic() - started > max_wait:
+                    return time.monotonic() - started  # let Slack's own 429 handling take over
+                now = time.time()
+                next_slice = (int(now * slices) + 1) / slices
+                time.sleep(max(0.0, next_slice - now) + random.uniform(0, 0.005))
+                slice_start = int(time.time() * slices) / slices
             return time.monotonic() - started
         if time.monotonic() - started > max_wait:
-            return time.monotonic() - started  # let Slack's own 429 handling take over
-        time.sleep(max(0.0, second + 1 - now) + random.uniform(0, 0.05))
+            return time.monotonic() - started
+        time.sleep(max(0.0, second + 1 - now) + random.uniform(0, 0.01))

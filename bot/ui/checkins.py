@@ -20,6 +20,7 @@ from slack_sdk.models.views import View
 
 from bot.reflection.journal import SHARING, SHARING_LABELS
 from bot.services.safety import escape_mrkdwn
+from bot.ui.journal import DAY_NAMES
 
 ACTION_REFLECT = "checkin_reflect"
 ACTION_DECLINE = "checkin_decline"
@@ -146,3 +147,11 @@ def invitation_message() -> tuple[list, str]:
         ),
     ]
     return blocks, text
+
+
+def joined_text(leader) -> str:
+    return (
+        f"You're in. I'll send a short question {leader.cadence} on {DAY_NAMES[leader.day]} at "
+        f"{leader.local_time} ({leader.time_zone}). Your answers stay in a private journal. "
+        "Change the timing, pause or leave any time from my Home tab."
+    )

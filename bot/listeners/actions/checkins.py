@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from bot.listeners.context import Services
+from bot.listeners.personal import join_checkins
 from bot.reflection.checkins import decline, owned_checkin, snooze
 from bot.reflection.journal import NotYours
-from bot.reflection.leaders import enrol, get_leader
 from bot.reflection.prompts import question_by_id
 from bot.ui import checkins as ui
 
@@ -70,23 +70,8 @@ def register(app, services: Services) -> None:
 
     def join(ack, body: dict, client) -> None:
         ack()
-        user = body["user"]["id"]
-        info = client.users_info(user=user).get("user", {})
-        existing = get_leader(settings, _team(body), user)
-        enrol(
-            settings,
-            _team(body),
-            user,
-            time_zone=(existing.time_zone if existing else None)
-            or info.get("tz")
-            or "Europe/London",
-            display_name=info.get("real_name") or info.get("name") or "",
-        )
-        _say(
-            client,
-            body,
-            "Welcome aboard. Your first question arrives on Friday at 09:30 your time; you can change that in my Home tab.",
-        )
+        leader = join_checkins(services, client, _team(body), body["user"]["id"])
+        _say(client, body, ui.joined_text(leader))
 
     def invitation_declined(ack, body: dict, client) -> None:
         ack()

@@ -6,8 +6,8 @@ import datetime as dt
 
 from bot.db.models import utcnow
 from bot.listeners.context import Services
-from bot.listeners.personal import names, publish_home, send_export
-from bot.reflection.leaders import enrol, get_leader, today_local, update_leader
+from bot.listeners.personal import join_checkins, names, publish_home, send_export
+from bot.reflection.leaders import get_leader, today_local, update_leader
 from bot.reflection.schedule import next_local
 from bot.ui import journal as journal_ui
 
@@ -24,18 +24,7 @@ def register(app, services: Services) -> None:
 
     def join(ack, body, client):
         ack()
-        user = body["user"]["id"]
-        info = client.users_info(user=user).get("user", {})
-        existing = get_leader(settings, _team(body), user)
-        enrol(
-            settings,
-            _team(body),
-            user,
-            time_zone=(existing.time_zone if existing else None)
-            or info.get("tz")
-            or "Europe/London",
-            display_name=info.get("real_name") or info.get("name") or "",
-        )
+        join_checkins(services, client, _team(body), body["user"]["id"])
         refresh(client, body)
 
     def open_settings(ack, body, client):

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from bot.listeners.commands.registry import Subcommand, add
 from bot.listeners.context import Services
-from bot.listeners.personal import journal_message, send_export
-from bot.reflection.leaders import enrol, get_leader
+from bot.listeners.personal import join_checkins, journal_message, send_export
+from bot.reflection.leaders import get_leader
 from bot.services.ratelimit import allow_request
 from bot.ui import messages
 from bot.ui.answer import answer_blocks, to_dicts
-from bot.ui.journal import DAY_NAMES, forget_modal
+from bot.ui.checkins import joined_text
+from bot.ui.journal import forget_modal
 
 
 def register(services: Services) -> None:
@@ -43,24 +44,7 @@ def register(services: Services) -> None:
                 "You're already taking part. You can change your schedule, pause or leave in my Home tab.",
             )
             return
-        info = client.users_info(user=user).get("user", {})
-        leader = enrol(
-            settings,
-            team,
-            user,
-            time_zone=(existing.time_zone if existing else None)
-            or info.get("tz")
-            or "Europe/London",
-            display_name=info.get("real_name") or info.get("name") or "",
-        )
-        private(
-            respond,
-            (
-                f"You're in. I'll send a short question {leader.cadence} on {DAY_NAMES[leader.day]} at "
-                f"{leader.local_time} ({leader.time_zone}). Your answers stay in a private journal. "
-                "Change the timing, pause or leave any time from my Home tab."
-            ),
-        )
+        private(respond, joined_text(join_checkins(services, client, team, user)))
 
     def journal(command, rest: str, respond, client) -> None:
         blocks, text = journal_message(services, command.get("team_id", ""), command["user_id"])
