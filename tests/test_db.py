@@ -34,7 +34,7 @@ def _round_trip(engine):
 
 
 def test_a_fresh_sqlite_database_is_migrated_on_first_use(tmp_path):
-    settings = make_settings(tmp_path)
+    settings = make_settings(tmp_path, DATABASE_URL=None)  # the default: SQLite in the data dir
     engine = get_engine(settings)
     assert current_revision(engine) == head_revision()
     assert (tmp_path / "tandem.db").exists()
