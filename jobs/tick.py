@@ -295,7 +295,7 @@ def deliver_claimable(
     return sent
 
 
-RENEW_GROUP = 4
+RENEW_GROUP = 8
 
 
 def _send_group(
