@@ -201,14 +201,15 @@ def test_model_output_with_broadcasts_and_foreign_links_is_neutralised(kb_settin
 def test_slash_help_lists_what_exists_and_ask_can_be_shared_in_channel(slack):
     response = slack.ws.run_slash_command("U1", channel="C1", command="/tandem", text="help")
     assert response.status == 200
-    from bot.listeners.commands.registry import SUBCOMMANDS
+    from bot.listeners.commands.registry import SUBCOMMANDS, help_entries
 
     listed = [
         line.split("`")[1].split(" ")[1]
         for line in response.json["text"].splitlines()
         if line.startswith("`/tandem")
     ]
-    assert listed == list(SUBCOMMANDS)  # every subcommand that exists, and nothing else
+    assert sorted(listed) == sorted(SUBCOMMANDS)  # every subcommand that exists, and nothing else
+    assert listed == [usage.split(" ")[1] for usage, _ in help_entries()] and listed[-1] == "help"
     assert {"ask", "checkin", "journal", "export", "forget", "help"} <= set(listed)
     assert response.json["response_type"] == "ephemeral"
 

@@ -7,7 +7,7 @@ from slack_sdk.errors import SlackApiError
 from bot.db.models import utcnow
 from bot.digests import service
 from bot.digests.config import get_config, may_configure, may_preview
-from bot.listeners.commands.registry import SUBCOMMANDS, Subcommand, add
+from bot.listeners.commands.registry import Subcommand, add
 from bot.listeners.context import Services
 from bot.ui import digests as ui
 from bot.ui.answer import to_dicts
@@ -82,7 +82,3 @@ def register(services: Services) -> None:
             run=digest_run,
         )
     )
-    # `help` stays last in the list people see.
-    help_entry = SUBCOMMANDS.pop("help", None)
-    if help_entry is not None:
-        add(help_entry)

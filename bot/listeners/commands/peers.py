@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.knowledge.taxonomy import theme_names
-from bot.listeners.commands.registry import SUBCOMMANDS, Subcommand, add
+from bot.listeners.commands.registry import Subcommand, add
 from bot.listeners.context import Services
 from bot.peers.preferences import get_choices
 from bot.ui.peers import command_blocks
@@ -27,7 +27,3 @@ def register(services: Services) -> None:
             run=peers,
         )
     )
-    # `help` stays last in the list people see.
-    help_entry = SUBCOMMANDS.pop("help", None)
-    if help_entry is not None:
-        add(help_entry)

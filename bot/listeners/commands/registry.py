@@ -28,4 +28,6 @@ def add(subcommand: Subcommand) -> None:
 
 
 def help_entries() -> list[tuple[str, str]]:
-    return [(s.usage, s.about) for s in SUBCOMMANDS.values()]
+    """Every subcommand, in the order registered, with `help` itself last."""
+    ordered = sorted(SUBCOMMANDS.values(), key=lambda s: s.name == "help")
+    return [(s.usage, s.about) for s in ordered]
