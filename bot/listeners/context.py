@@ -33,5 +33,10 @@ class Turn:
     reply_thread_ts: str | None = None
 
 
+def team_of(body: dict) -> str:
+    """The workspace of an interactivity payload (actions, view submissions)."""
+    return (body.get("team") or {}).get("id") or body["user"].get("team_id", "")
+
+
 def strip_mentions(text: str) -> str:
     return _MENTION.sub("", text or "").strip()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.listeners.context import Services
+from bot.listeners.context import Services, team_of
 from bot.listeners.personal import join_checkins
 from bot.reflection.checkins import decline, owned_checkin, snooze
 from bot.reflection.journal import NotYours
@@ -12,14 +12,10 @@ from bot.ui import checkins as ui
 NOT_YOURS = "That check-in belongs to someone else, so I've left it alone."
 
 
-def _team(body: dict) -> str:
-    return (body.get("team") or {}).get("id") or body["user"].get("team_id", "")
-
-
 def _checkin(services: Services, body: dict, action: dict):
     try:
         return owned_checkin(
-            services.settings, int(action.get("value", "0")), _team(body), body["user"]["id"]
+            services.settings, int(action.get("value", "0")), team_of(body), body["user"]["id"]
         )
     except (NotYours, ValueError):
         return None
@@ -70,7 +66,7 @@ def register(app, services: Services) -> None:
 
     def join(ack, body: dict, client) -> None:
         ack()
-        leader = join_checkins(services, client, _team(body), body["user"]["id"])
+        leader = join_checkins(services, client, team_of(body), body["user"]["id"])
         _say(client, body, ui.joined_text(leader))
 
     def invitation_declined(ack, body: dict, client) -> None:

@@ -5,38 +5,34 @@ from __future__ import annotations
 import datetime as dt
 
 from bot.db.models import utcnow
-from bot.listeners.context import Services
+from bot.listeners.context import Services, team_of
 from bot.listeners.personal import join_checkins, names, publish_home, send_export
 from bot.reflection.leaders import get_leader, today_local, update_leader
 from bot.reflection.schedule import next_local
 from bot.ui import journal as journal_ui
 
 
-def _team(body: dict) -> str:
-    return (body.get("team") or {}).get("id") or body["user"].get("team_id", "")
-
-
 def register(app, services: Services) -> None:
     settings = services.settings
 
     def refresh(client, body):
-        publish_home(services, client, _team(body), body["user"]["id"])
+        publish_home(services, client, team_of(body), body["user"]["id"])
 
     def join(ack, body, client):
         ack()
-        join_checkins(services, client, _team(body), body["user"]["id"])
+        join_checkins(services, client, team_of(body), body["user"]["id"])
         refresh(client, body)
 
     def open_settings(ack, body, client):
         ack()
-        leader = get_leader(settings, _team(body), body["user"]["id"])
+        leader = get_leader(settings, team_of(body), body["user"]["id"])
         if leader is not None:
             names(services)
             client.views_open(trigger_id=body["trigger_id"], view=journal_ui.settings_modal(leader))
 
     def open_pause(ack, body, client):
         ack()
-        leader = get_leader(settings, _team(body), body["user"]["id"])
+        leader = get_leader(settings, team_of(body), body["user"]["id"])
         if leader is not None:
             client.views_open(
                 trigger_id=body["trigger_id"], view=journal_ui.pause_modal(today_local(leader))
@@ -45,7 +41,7 @@ def register(app, services: Services) -> None:
     def change(**values):
         def handler(ack, body, client):
             ack()
-            update_leader(settings, _team(body), body["user"]["id"], **values)
+            update_leader(settings, team_of(body), body["user"]["id"], **values)
             refresh(client, body)
 
         return handler
@@ -53,7 +49,7 @@ def register(app, services: Services) -> None:
     def snooze(hours: int | None):
         def handler(ack, body, client):
             ack()
-            leader = get_leader(settings, _team(body), body["user"]["id"])
+            leader = get_leader(settings, team_of(body), body["user"]["id"])
             if leader is None:
                 return
             from bot.reflection.leaders import schedule_of
@@ -64,14 +60,14 @@ def register(app, services: Services) -> None:
                 if hours
                 else next_local(schedule_of(leader), now, days=1)
             )
-            update_leader(settings, _team(body), body["user"]["id"], snoozed_until=until)
+            update_leader(settings, team_of(body), body["user"]["id"], snoozed_until=until)
             refresh(client, body)
 
         return handler
 
     def export(ack, body, client):
         ack()
-        send_export(services, client, _team(body), body["user"]["id"])
+        send_export(services, client, team_of(body), body["user"]["id"])
 
     def forget(ack, body, client):
         ack()

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from bot.listeners.context import Services
+from bot.listeners.context import Services, team_of
 from bot.reflection import journal
 from bot.ui import journal as journal_ui
 
 
 def _leader_id(services: Services, body: dict) -> int | None:
-    team = (body.get("team") or {}).get("id") or body["user"].get("team_id", "")
-    return journal.leader_id_for(services.settings, team, body["user"]["id"])
+    return journal.leader_id_for(services.settings, team_of(body), body["user"]["id"])
 
 
 def register(app, services: Services) -> None:

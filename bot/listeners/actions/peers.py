@@ -7,7 +7,7 @@ import json
 
 from bot.db.models import utcnow
 from bot.knowledge.taxonomy import theme_names
-from bot.listeners.context import Services
+from bot.listeners.context import Services, team_of
 from bot.listeners.personal import publish_home
 from bot.peers import preferences
 from bot.peers.rounds import london_today, member_of, record_response
@@ -15,10 +15,6 @@ from bot.services.delivery import send_or_record
 from bot.ui import peers as ui
 
 NOT_YOURS = "That introduction belongs to other people, so I've left it alone."
-
-
-def _team(body: dict) -> str:
-    return (body.get("team") or {}).get("id") or body["user"].get("team_id", "")
 
 
 def _channel(body: dict) -> str | None:
@@ -48,7 +44,7 @@ def register(app, services: Services) -> None:
 
     def refresh(body: dict, client, respond, note: str) -> None:
         """Redraw wherever they clicked: App Home, or the `/tandem peers` reply."""
-        team, user = _team(body), body["user"]["id"]
+        team, user = team_of(body), body["user"]["id"]
         if (body.get("container") or {}).get("type") == "view":
             publish_home(services, client, team, user)
             return
@@ -62,7 +58,7 @@ def register(app, services: Services) -> None:
 
     def open_preferences(ack, body: dict, client) -> None:
         ack()
-        team, user = _team(body), body["user"]["id"]
+        team, user = team_of(body), body["user"]["id"]
         in_home = (body.get("container") or {}).get("type") == "view"
         metadata = json.dumps({"channel": None if in_home else _channel(body)})
         view = ui.preferences_modal(
@@ -76,25 +72,25 @@ def register(app, services: Services) -> None:
 
     def leave(ack, body: dict, client, respond) -> None:
         ack()
-        preferences.leave(settings, _team(body), body["user"]["id"])
+        preferences.leave(settings, team_of(body), body["user"]["id"])
         refresh(body, client, respond, ui.LEFT)
 
     def resume(ack, body: dict, client, respond) -> None:
         ack()
-        preferences.resume(settings, _team(body), body["user"]["id"])
+        preferences.resume(settings, team_of(body), body["user"]["id"])
         refresh(body, client, respond, ui.RESUMED)
 
     def arranged(ack, body: dict, action: dict, client) -> None:
         ack()
         group_id = _group_id(action)
         found = group_id and record_response(
-            settings, _team(body), body["user"]["id"], group_id, "arranged"
+            settings, team_of(body), body["user"]["id"], group_id, "arranged"
         )
         _say(client, body, ui.ARRANGED_THANKS if found else NOT_YOURS)
 
     def not_this_time(ack, body: dict, action: dict, client) -> None:
         ack()
-        team, user, group_id = _team(body), body["user"]["id"], _group_id(action)
+        team, user, group_id = team_of(body), body["user"]["id"], _group_id(action)
         found = group_id and member_of(settings, team, user, group_id)
         if not found:
             _say(client, body, NOT_YOURS)
@@ -119,7 +115,7 @@ def register(app, services: Services) -> None:
     def takeaway(ack, body: dict, action: dict, client) -> None:
         ack()
         group_id = _group_id(action)
-        if not (group_id and member_of(settings, _team(body), body["user"]["id"], group_id)):
+        if not (group_id and member_of(settings, team_of(body), body["user"]["id"], group_id)):
             _say(client, body, NOT_YOURS)
             return
         client.views_open(trigger_id=body["trigger_id"], view=ui.takeaway_modal(group_id))
@@ -127,13 +123,13 @@ def register(app, services: Services) -> None:
     def pause_now(ack, body: dict, respond) -> None:
         ack()
         until = preferences.pause_for_now(
-            settings, _team(body), body["user"]["id"], london_today(utcnow())
+            settings, team_of(body), body["user"]["id"], london_today(utcnow())
         )
         respond(text=ui.paused_text(until), replace_original=True)
 
     def keep_in(ack, body: dict, respond) -> None:
         ack()
-        preferences.keep_me_in(settings, _team(body), body["user"]["id"])
+        preferences.keep_me_in(settings, team_of(body), body["user"]["id"])
         respond(text=ui.KEPT_IN, replace_original=True)
 
     app.action(ui.ACTION_OPEN)(open_preferences)

@@ -6,16 +6,12 @@ import datetime as dt
 import json
 
 from bot.db.models import utcnow
-from bot.listeners.context import Services
+from bot.listeners.context import Services, team_of
 from bot.listeners.personal import publish_home
 from bot.peers import preferences
 from bot.peers.rounds import london_today, member_of
 from bot.reflection.journal import add_entry
 from bot.ui import peers as ui
-
-
-def _team(body: dict) -> str:
-    return (body.get("team") or {}).get("id") or body["user"].get("team_id", "")
 
 
 def _value(values: dict, block: str):
@@ -60,7 +56,7 @@ def register(app, services: Services) -> None:
                 return
         preferences.save_choices(
             settings,
-            _team(body),
+            team_of(body),
             body["user"]["id"],
             cadence=_value(values, "cadence") or preferences.DEFAULT_CADENCE,
             prefer_other_org="yes" in (_value(values, "cross_org") or []),
@@ -74,7 +70,7 @@ def register(app, services: Services) -> None:
         ack()
 
     def after_preferences(body: dict, view: dict, client) -> None:
-        team, user = _team(body), body["user"]["id"]
+        team, user = team_of(body), body["user"]["id"]
         info = client.users_info(user=user).get("user", {})
         preferences.remember_name(
             settings, team, user, info.get("real_name") or info.get("name") or ""
@@ -103,7 +99,7 @@ def register(app, services: Services) -> None:
 
     def save_takeaway(body: dict, view: dict, client) -> None:
         text = view["state"]["values"][ui.TAKEAWAY_BLOCK][ui.TAKEAWAY_ACTION].get("value") or ""
-        team, user = _team(body), body["user"]["id"]
+        team, user = team_of(body), body["user"]["id"]
         try:
             group_id = int(_metadata(view).get("group"))
         except (TypeError, ValueError):

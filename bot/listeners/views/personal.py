@@ -6,16 +6,12 @@ import contextlib
 import datetime as dt
 import json
 
-from bot.listeners.context import Services
+from bot.listeners.context import Services, team_of
 from bot.listeners.personal import erase, publish_home
 from bot.reflection import journal
 from bot.reflection.leaders import update_leader
 from bot.reflection.schedule import ScheduleError
 from bot.ui import journal as journal_ui
-
-
-def _team(body: dict) -> str:
-    return (body.get("team") or {}).get("id") or body["user"].get("team_id", "")
 
 
 def _value(values: dict, block: str):
@@ -47,12 +43,12 @@ def register(app, services: Services) -> None:
             "guidance_after_answer": bool(_value(values, "guidance")),
         }
         try:
-            update_leader(settings, _team(body), body["user"]["id"], **changes)
+            update_leader(settings, team_of(body), body["user"]["id"], **changes)
         except ScheduleError as problem:
             ack(response_action="errors", errors={"time": str(problem)})
             return
         ack()
-        publish_home(services, client, _team(body), body["user"]["id"])
+        publish_home(services, client, team_of(body), body["user"]["id"])
 
     def save_pause(ack, body, view, client):
         raw = _value(view["state"]["values"], "until")
@@ -65,8 +61,8 @@ def register(app, services: Services) -> None:
             ack(response_action="errors", errors={"until": "Pick a date after today."})
             return
         ack()
-        update_leader(settings, _team(body), body["user"]["id"], paused_until=until)
-        publish_home(services, client, _team(body), body["user"]["id"])
+        update_leader(settings, team_of(body), body["user"]["id"], paused_until=until)
+        publish_home(services, client, team_of(body), body["user"]["id"])
 
     def save_edit(ack, body, view):
         text = (
@@ -81,7 +77,7 @@ def register(app, services: Services) -> None:
             return
         ack()
         entry_id = json.loads(view.get("private_metadata") or "{}").get("entry")
-        leader_id = journal.leader_id_for(settings, _team(body), body["user"]["id"])
+        leader_id = journal.leader_id_for(settings, team_of(body), body["user"]["id"])
         # Not theirs (or malformed): nothing changes.
         with contextlib.suppress(journal.NotYours, TypeError, ValueError):
             journal.edit_entry(settings, leader_id, int(entry_id), text)
@@ -90,8 +86,8 @@ def register(app, services: Services) -> None:
         ack()
 
     def confirm_forget(body, client):
-        erase(services, client, _team(body), body["user"]["id"])
-        publish_home(services, client, _team(body), body["user"]["id"])
+        erase(services, client, team_of(body), body["user"]["id"])
+        publish_home(services, client, team_of(body), body["user"]["id"])
 
     app.view_submission(journal_ui.CALLBACK_SETTINGS)(save_settings)
     app.view_submission(journal_ui.CALLBACK_PAUSE)(save_pause)
