@@ -71,9 +71,12 @@ def deliver(
     if run_id is None:
         return None, ALREADY
     try:
-        members = channel_members(client, config.channel_id)
-        digest = service.build_digest(settings, config, period, members)
-        service.record_shown(settings, run_id, digest)
+        digest = service.fixed_digest(settings, run_id)  # a preview fixed it: post exactly that
+        if digest is None:
+            period = service.continuing(settings, config, period)
+            members = channel_members(client, config.channel_id)
+            digest = service.build_digest(settings, config, period, members)
+            service.record_release(settings, run_id, digest, period.end)
         ts = post(client, digest, run_id)
     except SlackApiError as failure:
         error = str(failure.response.get("error", "unknown_error"))
@@ -109,12 +112,13 @@ def run_due_digests(settings: Settings, now: dt.datetime, clients: TeamClients) 
     return posted
 
 
-def compose_now(
-    settings: Settings, client, config: DigestSettings, at: dt.datetime
-) -> tuple[Digest, service.Period] | None:
-    """The digest due at `at`, composed but not posted (for `tandem digest run --dry-run`)."""
-    period = service.period_due_at(config, at)
-    if period is None:
-        return None
+def show_release(
+    settings: Settings, client, config: DigestSettings, period: service.Period, now: dt.datetime
+) -> Digest | None:
+    """The period's digest as released, releasing it now if it never was (for a preview or
+    `tandem digest run --dry-run`). Channel members are only asked for when composing."""
+    was_released, digest = service.released(settings, config.id, period.key)
+    if was_released:
+        return digest
     members = channel_members(client, config.channel_id)
-    return service.build_digest(settings, config, period, members), period
+    return service.release(settings, config, period, members, now)

@@ -231,6 +231,20 @@ class Workspace(WebApiMethods):
             self.state.conversations[channel_id] = conversation
             return conversation.to_api(self.bot_user_id)
 
+    def join_channel(self, channel_id: str, user_id: str) -> None:
+        """A person joins a channel (no event is sent: Tandem reads members when it needs them)."""
+        with self._lock:
+            members = self.state.conversations[channel_id].members
+            if user_id not in members:
+                members.append(user_id)
+
+    def leave_channel(self, channel_id: str, user_id: str) -> None:
+        """A person leaves a channel."""
+        with self._lock:
+            members = self.state.conversations[channel_id].members
+            if user_id in members:
+                members.remove(user_id)
+
     def invite_bot(self, channel_id: str, inviter: str | None = None) -> None:
         """Add the bot to a channel; the app gets ``member_joined_channel`` like on Slack."""
         with self._lock:

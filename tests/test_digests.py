@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import subprocess
 import sys
 import threading
@@ -19,6 +20,7 @@ from bot.digests import service
 from bot.digests.config import configure_digest, get_config
 from bot.reflection.journal import add_entry
 from bot.reflection.leaders import enrol
+from bot.reflection.schedule import to_utc
 from bot.slack_client import TeamClients
 from jobs.tick import run_tick
 from tests.conftest import make_settings
@@ -220,7 +222,90 @@ def test_preview_is_ephemeral_and_only_for_the_person_who_set_it_up(slack):
     slack.ws.run_slash_command("U1", channel=CHANNEL, command="/tandem", text="digest preview")
     wait_until(lambda: any("person who set up" in e["text"] for e in slack.ws.ephemeral("U1")))
     assert not any(e["text"].startswith("Preview") for e in slack.ws.ephemeral("U1"))
-    assert slack.bot_messages(CHANNEL) == [] and runs(slack) == []
+    assert slack.bot_messages(CHANNEL) == []
+    [run] = runs(slack)  # the preview is a release: recorded, not posted
+    assert run.status == "previewed" and run.message_ts is None
+
+
+def now_naive():
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+def preview(slack, channel=CHANNEL, user="UADMIN"):
+    """Run `/tandem digest preview` and return the new preview's blocks."""
+
+    def previews():
+        return [e for e in slack.ws.ephemeral(user) if e["text"].startswith("Preview")]
+
+    seen = len(previews())
+    slack.ws.run_slash_command(user, channel=channel, command="/tandem", text="digest preview")
+    blocks = wait_until(lambda: previews()[seen:])[0]["blocks"]
+    return [{key: value for key, value in block.items() if key != "block_id"} for block in blocks]
+
+
+def detail_of_post(slack, channel=CHANNEL):
+    [post] = slack.bot_messages(channel)
+    return slack.bot_messages(channel, post["ts"])[1]["blocks"]
+
+
+def themes_in(blocks) -> list[tuple[str, str]]:
+    """(theme, band) pairs a digest's blocks show."""
+    return re.findall(r"\*([^*]+)\* · (\S+) people", json.dumps(blocks, ensure_ascii=False))
+
+
+def test_previews_before_and_after_someone_leaves_reveal_nothing(slack):
+    config = configure(slack)
+    for user in PEOPLE[:5]:
+        share(slack, user, at=now_naive() - dt.timedelta(minutes=5))
+    first = preview(slack)
+    assert "Trust and relationships" in json.dumps(first, ensure_ascii=False)
+    slack.ws.leave_channel(CHANNEL, "U5")  # the attack: would the theme now vanish?
+    assert preview(slack) == first
+    # The post is the preview: exactly what the admin saw, whoever left since.
+    _period, due_local = service.period_in_progress(config, now_naive())
+    assert tick(slack, to_utc(due_local))["digests"] == 1
+    assert themes_in(detail_of_post(slack)) == themes_in(first) != []
+    [run] = runs(slack)
+    assert run.status == "posted"
+
+
+def test_previews_before_and_after_someone_joins_reveal_nothing(slack):
+    slack.ws.add_channel("C8", name="small-team", members=["UADMIN", *PEOPLE[:4]])
+    configure_digest(slack.settings, TEAM, "C8", configured_by="UADMIN", k=5)
+    for user in PEOPLE[:5]:  # U5 shared too, but is not in the channel yet
+        share(slack, user, at=now_naive() - dt.timedelta(minutes=5))
+    first = preview(slack, channel="C8")
+    assert "Trust and relationships ·" not in json.dumps(first, ensure_ascii=False)
+    slack.ws.join_channel("C8", "U5")  # the attack: would U5's theme now appear?
+    assert preview(slack, channel="C8") == first
+
+
+def test_reflections_after_a_preview_count_towards_the_next_digest(slack):
+    config = configure(slack)
+    moment = now_naive()
+    share(slack, "U1", at=moment - dt.timedelta(minutes=5))
+    preview(slack)
+    [run] = runs(slack)
+    assert moment <= run.cutoff <= now_naive()
+    _period, due_local = service.period_in_progress(config, now_naive())
+    after_next = service.period_due_at(config, to_utc(due_local) + dt.timedelta(days=7))
+    following = service.continuing(slack.settings, config, after_next)
+    assert following.start == run.cutoff  # nothing between the cutoff and the due time is lost
+
+
+def test_erasure_removes_a_persons_themes_from_a_previewed_digest(slack):
+    from bot.privacy import erase_user
+
+    config = configure(slack)
+    for user in PEOPLE[:5]:
+        share(slack, user, at=now_naive() - dt.timedelta(minutes=5))
+    assert "Trust and relationships" in json.dumps(preview(slack), ensure_ascii=False)
+    erase_user(slack.settings, TEAM, "U1", actor="self")
+    again = json.dumps(preview(slack), ensure_ascii=False)
+    assert "Trust and relationships ·" not in again and "trust and relationships" not in again
+    _period, due_local = service.period_in_progress(config, now_naive())
+    assert tick(slack, to_utc(due_local))["digests"] == 1
+    assert themes_in(detail_of_post(slack)) == []
 
 
 def test_help_lists_digest(slack):
@@ -248,7 +333,7 @@ def _cli(slack, *args):
     )
 
 
-def test_cli_configure_then_dry_run_json_contract_posts_and_records_nothing(slack):
+def test_cli_dry_run_json_contract_is_a_release_the_post_then_repeats(slack):
     result = _cli(
         slack, "configure", "--channel", CHANNEL, "--team", TEAM, "--day", "fri",
         "--time", "15:00", "--tz", "Europe/London",
@@ -281,7 +366,18 @@ def test_cli_configure_then_dry_run_json_contract_posts_and_records_nothing(slac
     assert "themes: [trust-and-relationships" in guide.read_text("utf-8")  # its primary theme
     assert data["question"] and data["connections_band"] == ""
     assert "trust and relationships" in data["text"]
-    assert runs(slack) == [] and slack.bot_messages(CHANNEL) == []
+    assert slack.bot_messages(CHANNEL) == []
+    [run] = runs(slack)
+    assert run.status == "previewed"
+    # Someone leaves, and the dry run is repeated: the same digest, nothing to subtract.
+    slack.ws.leave_channel(CHANNEL, "U5")
+    again = _cli(
+        slack, "run", "--channel", CHANNEL, "--team", TEAM,
+        "--at", "2026-12-04T15:00:00Z", "--dry-run", "--json",
+    )  # fmt: skip
+    assert json.loads(again.stdout) == data
+    assert tick(slack, FRIDAY_1500_GMT)["digests"] == 1
+    assert themes_in(detail_of_post(slack)) and runs(slack)[0].status == "posted"
 
 
 def test_cli_refuses_k_below_three():

@@ -275,17 +275,27 @@ class DigestConfig(Base):
 
 
 class DigestRun(Base):
-    """The digest ledger: one post per channel per period. Keeps salted hashes of who
-    counted towards each theme, only so the next digest can refuse to be differenced."""
+    """The digest ledger: one release per channel per period. Keeps salted hashes of who
+    counted towards each theme, only so the next digest can refuse to be differenced.
+
+    A release is any showing of a period's aggregates: a preview, a dry run or the post.
+    The first one fixes the period's content (``content``, counted up to ``cutoff``), and
+    every later showing of that period, the post included, shows exactly that: watching
+    previews while someone joins or leaves the channel teaches nothing."""
 
     __tablename__ = "digest_runs"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     config_id: Mapped[int] = mapped_column(ForeignKey("digest_configs.id", ondelete="CASCADE"))
     period_key: Mapped[str] = mapped_column(String(24))
-    status: Mapped[str] = mapped_column(String(16), default="claimed")  # claimed | posted | failed
+    # previewed (fixed, not yet posted) | claimed | posted | failed
+    status: Mapped[str] = mapped_column(String(16), default="claimed")
     posted_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
     message_ts: Mapped[str | None] = mapped_column(String(32), nullable=True)
     shown: Mapped[str] = mapped_column(Text, default="{}")  # JSON: theme -> contributor hashes
+    # JSON: the released digest (bands, theme names, guidance, question; never people).
+    content: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # Entries made up to this instant count; the next period starts from it.
+    cutoff: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
     __table_args__ = (UniqueConstraint("config_id", "period_key", name="uq_digest_runs_period"),)

@@ -80,7 +80,11 @@ def run(
         str | None, typer.Option("--at", help="Run as of this ISO 8601 instant (default now).")
     ] = None,
     dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="Compose only: post nothing, record nothing.")
+        bool,
+        typer.Option(
+            "--dry-run",
+            help="Show it without posting. What it shows is fixed as the period's digest.",
+        ),
     ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the digest as data.")] = False,
 ) -> None:
@@ -91,7 +95,7 @@ def run(
     from bot.digests.config import get_config
     from bot.logging_setup import configure_logging
     from bot.slack_client import TeamClients
-    from jobs.digests import ALREADY, FAILED, compose_now, deliver
+    from jobs.digests import ALREADY, FAILED, deliver, show_release
 
     settings = get_settings()
     configure_logging("WARNING")
@@ -111,7 +115,7 @@ def run(
         raise typer.Exit(1)
     outcome = "dry run"
     if dry_run:
-        digest = compose_now(settings, client, config, moment)[0]
+        digest = show_release(settings, client, config, period, moment)
     else:
         digest, outcome = deliver(settings, client, config, period)
         if outcome == FAILED:
@@ -119,12 +123,19 @@ def run(
             raise typer.Exit(1)
         if outcome == ALREADY:
             err.print(f"The digest for {period.key} was already posted; nothing new was posted.")
-            digest = compose_now(settings, client, config, moment)[0]
+            digest = show_release(settings, client, config, period, moment)
+    if digest is None:  # released before releases kept their content
+        err.print(f"The digest for {period.key} went out before this version; it can't be shown.")
+        raise typer.Exit(1)
     if as_json:
         print(json.dumps(digest.as_json(), ensure_ascii=False))
         return
     _print(digest)
-    messages = {"dry run": "Dry run: nothing was posted.", ALREADY: "Nothing new was posted."}
+    messages = {
+        "dry run": "Dry run: nothing was posted. This is now fixed as the digest for "
+        f"{period.key}, so a later run shows and posts exactly this.",
+        ALREADY: "Nothing new was posted.",
+    }
     console.print(messages.get(outcome, "Posted."), highlight=False)
 
 

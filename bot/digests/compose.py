@@ -140,6 +140,45 @@ class Digest:
             "text": self.text,
         }
 
+    def to_record(self) -> dict:
+        """What the ledger keeps of a released digest: everything shown, no one's hash."""
+        return {
+            "channel": self.channel,
+            "period": self.period,
+            "cadence": self.cadence,
+            "k": self.k,
+            "group_size_band": self.group_size_band,
+            "themes": [[t.slug, t.name, t.band] for t in self.themes],
+            "guidance": (
+                [self.guidance.doc_id, self.guidance.title, self.guidance.summary]
+                if self.guidance
+                else None
+            ),
+            "question": self.question,
+            "connections_band": self.connections_band,
+            "invitation": self.invitation,
+            "text": self.text,
+        }
+
+    @classmethod
+    def from_record(cls, record: Mapping, shown: Mapping[str, Sequence[str]]) -> Digest:
+        """The digest exactly as it was released (see ``to_record``)."""
+        guide = record.get("guidance")
+        return cls(
+            channel=record["channel"],
+            period=record["period"],
+            cadence=record["cadence"],
+            k=int(record["k"]),
+            group_size_band=record["group_size_band"],
+            themes=[ThemeLine(*line) for line in record["themes"]],
+            guidance=Guide(*guide) if guide else None,
+            question=record["question"],
+            connections_band=record["connections_band"],
+            invitation=bool(record["invitation"]),
+            text=record["text"],
+            shown={theme: list(people) for theme, people in shown.items()},
+        )
+
 
 def contributor_hash(salt: str, team_id: str, user_id: str) -> str:
     """A keyed hash: stable across channels and digests, meaningless without the salt."""

@@ -258,8 +258,8 @@ def _shown(raw: str | None) -> dict[str, list[str]]:
 def earlier_digests(
     settings: Settings, config: DigestSettings, period: Period
 ) -> tuple[dict[str, list[str]], list[dict[str, list[str]]]]:
-    """What this channel's previous digest showed, and what other channels showed lately."""
-    live = ("claimed", "posted")
+    """What this channel's previous release showed, and what other channels showed lately."""
+    live = ("previewed", "claimed", "posted")
     with session_scope(settings) as session:
         previous = session.scalars(
             select(DigestRun.shown)
@@ -363,23 +363,113 @@ def model_paragraph(settings: Settings, digest: Digest) -> str | None:
     return text
 
 
-# --- the ledger --------------------------------------------------------------------
+# --- the ledger: releases ---------------------------------------------------------
+#
+# A release is any showing of a period's aggregates: a preview, a dry run, the post. The
+# first release of a (channel, period) fixes its content, and every later showing of that
+# period, the post included, replays it. So watching previews while someone leaves or joins
+# the channel shows the same thing each time: there is nothing to subtract. Reflections made
+# after the cutoff count towards the next period, which starts where this one was cut off.
+
+WITH_CONTENT = ("previewed", "claimed", "posted", "failed")
+
+
+def _previous_cutoff(session, config: DigestSettings, period: Period) -> dt.datetime | None:
+    previous = latest_occurrence(config.schedule, period.start)
+    if previous is None or previous.period_key == period.key:
+        return None
+    return session.scalar(
+        select(DigestRun.cutoff).where(
+            DigestRun.config_id == config.id, DigestRun.period_key == previous.period_key
+        )
+    )
+
+
+def continuing(settings: Settings, config: DigestSettings, period: Period) -> Period:
+    """The period, starting where the previous release was cut off (when that was earlier)."""
+    with session_scope(settings) as session:
+        cutoff = _previous_cutoff(session, config, period)
+    if cutoff is not None and cutoff < period.start:
+        return replace(period, start=cutoff)
+    return period
+
+
+def _release_of(session, config_id: int, period_key: str) -> DigestRun | None:
+    return session.scalars(
+        select(DigestRun).where(
+            DigestRun.config_id == config_id, DigestRun.period_key == period_key
+        )
+    ).first()
+
+
+def _as_digest(run: DigestRun) -> Digest | None:
+    if not run.content:
+        return None  # released before releases were recorded: nothing can be shown again
+    try:
+        return Digest.from_record(json.loads(run.content), _shown(run.shown))
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
+def released(settings: Settings, config_id: int, period_key: str) -> tuple[bool, Digest | None]:
+    """Whether the period was released, and its digest exactly as released (None when an
+    old release kept no content)."""
+    with session_scope(settings) as session:
+        run = _release_of(session, config_id, period_key)
+        return (run is not None, _as_digest(run) if run is not None else None)
+
+
+def release(
+    settings: Settings,
+    config: DigestSettings,
+    period: Period,
+    member_ids,
+    now: dt.datetime,
+    *,
+    use_model: bool = True,
+) -> Digest | None:
+    """The period's digest for a preview or a dry run: its first release if it has one,
+    otherwise composed now (counting entries up to now) and recorded as its release.
+
+    None only for a period released before releases kept their content."""
+    was_released, digest = released(settings, config.id, period.key)
+    if was_released:
+        return digest
+    period = continuing(settings, config, replace(period, end=min(period.end, now)))
+    digest = build_digest(settings, config, period, member_ids, use_model=use_model)
+    try:
+        with session_scope(settings) as session:
+            session.add(
+                DigestRun(
+                    config_id=config.id,
+                    period_key=period.key,
+                    status="previewed",
+                    shown=json.dumps(digest.shown, sort_keys=True),
+                    content=json.dumps(digest.to_record(), ensure_ascii=False),
+                    cutoff=period.end,
+                )
+            )
+    except IntegrityError:  # released by someone else a moment ago: show theirs
+        return released(settings, config.id, period.key)[1]
+    return digest
 
 
 def already_run(settings: Settings, config_id: int, period_key: str) -> bool:
+    """Whether the period's post was claimed (a preview alone does not count)."""
     with session_scope(settings) as session:
-        return (
-            session.scalars(
-                select(DigestRun.id).where(
-                    DigestRun.config_id == config_id, DigestRun.period_key == period_key
-                )
-            ).first()
-            is not None
+        status = session.scalar(
+            select(DigestRun.status).where(
+                DigestRun.config_id == config_id, DigestRun.period_key == period_key
+            )
         )
+    return status is not None and status != "previewed"
 
 
 def claim_run(settings: Settings, config_id: int, period_key: str) -> int | None:
-    """Claim a channel's digest for a period; None when another tick or replica has it."""
+    """Claim a channel's digest for a period; None when another tick or replica has it.
+
+    A period that was previewed is claimed by moving it on from "previewed": exactly one
+    claimant wins that update, as exactly one wins the insert."""
     try:
         with session_scope(settings) as session:
             run = DigestRun(config_id=config_id, period_key=period_key, status="claimed")
@@ -387,15 +477,43 @@ def claim_run(settings: Settings, config_id: int, period_key: str) -> int | None
             session.flush()
             return run.id
     except IntegrityError:
-        return None
+        pass
+    with session_scope(settings) as session:
+        moved = session.execute(
+            update(DigestRun)
+            .where(
+                DigestRun.config_id == config_id,
+                DigestRun.period_key == period_key,
+                DigestRun.status == "previewed",
+            )
+            .values(status="claimed")
+        )
+        if moved.rowcount != 1:
+            return None
+        return session.scalar(
+            select(DigestRun.id).where(
+                DigestRun.config_id == config_id, DigestRun.period_key == period_key
+            )
+        )
 
 
-def record_shown(settings: Settings, run_id: int, digest: Digest) -> None:
+def fixed_digest(settings: Settings, run_id: int) -> Digest | None:
+    """The content a claimed run must post, when a preview already fixed it."""
+    with session_scope(settings) as session:
+        run = session.get(DigestRun, run_id)
+        return _as_digest(run) if run is not None else None
+
+
+def record_release(settings: Settings, run_id: int, digest: Digest, cutoff: dt.datetime) -> None:
     with session_scope(settings) as session:
         session.execute(
             update(DigestRun)
             .where(DigestRun.id == run_id)
-            .values(shown=json.dumps(digest.shown, sort_keys=True))
+            .values(
+                shown=json.dumps(digest.shown, sort_keys=True),
+                content=json.dumps(digest.to_record(), ensure_ascii=False),
+                cutoff=cutoff,
+            )
         )
 
 

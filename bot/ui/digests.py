@@ -256,8 +256,9 @@ def preview_blocks(digest: Digest, next_local: dt.datetime) -> tuple[list, str]:
     """What would post now, for the person who set the digest up. Only they see it."""
     when = f"{next_local:%A %d %B at %H:%M}"
     intro = (
-        f"*Preview, only for you.* If the digest went out now, this is what it would share. "
-        f"The next one is due {when}."
+        f"*Preview, only for you.* This is what the digest due {when} will share. It is "
+        "fixed now, so the channel will see exactly this; reflections shared from here on "
+        "count towards the one after."
     )
     detail, text = detail_blocks(digest)
     blocks = [

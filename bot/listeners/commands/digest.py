@@ -11,7 +11,7 @@ from bot.listeners.commands.registry import Subcommand, add
 from bot.listeners.context import Services
 from bot.ui import digests as ui
 from bot.ui.answer import to_dicts
-from jobs.digests import channel_members
+from jobs.digests import channel_members, show_release
 
 
 def _is_channel(channel_id: str) -> bool:
@@ -66,8 +66,12 @@ def register(services: Services) -> None:
         if not may_preview(settings, user, config):
             respond(text=ui.PREVIEW_NOT_ALLOWED, response_type="ephemeral", replace_original=True)
             return
-        period, next_local = service.period_in_progress(config, utcnow())
-        digest = service.build_digest(settings, config, period, channel_members(client, channel))
+        now = utcnow()
+        period, next_local = service.period_in_progress(config, now)
+        digest = show_release(settings, client, config, period, now)
+        if digest is None:
+            respond(text=ui.NO_DIGEST_YET, response_type="ephemeral", replace_original=True)
+            return
         blocks, text = ui.preview_blocks(digest, next_local)
         respond(
             text=text, blocks=to_dicts(blocks), response_type="ephemeral", replace_original=True
