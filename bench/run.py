@@ -17,7 +17,6 @@ import numpy as np
 from rich.console import Console
 from rich.table import Table
 
-from bench.quality import abstention, best_similarity, calibrate, load_questions, rank_metrics
 from bot.settings import Settings
 
 console = Console()
@@ -34,7 +33,47 @@ def percentiles(samples: list[float]) -> dict[str, float]:
     }
 
 
+SWAPS = ("the hospice", "the council", "the care home", "our PCN", "the charity")
+
+
+def _swapped(question: str, vocabulary) -> list[str]:
+    """The question with its partner organisation named as each of SWAPS in turn."""
+    match = vocabulary.pattern.search(question) if vocabulary.pattern else None
+    if match is None or vocabulary.group_of.get(" ".join(match.group(0).lower().split())) != (
+        "partner organisation"
+    ):
+        return []
+    start, end = match.span()
+    before = question[:start]
+    if before.lower().endswith(("the ", "our ", "a ", "an ")):
+        before = before[: before.rfind(" ", 0, len(before) - 1) + 1]
+    return [before + swap + question[end:] for swap in SWAPS]
+
+
+def _ci(label: str, a: list[float], b: list[float]) -> dict:
+    from bench.quality import paired_bootstrap
+
+    mean, low, high = paired_bootstrap(a, b)
+    return {"metric": label, "v2_minus_v1": mean, "ci95": [low, high]}
+
+
 def retrieval_section() -> dict:
+    """Retrieval v1 (kept as the baseline) and v2 side by side on the test split, plus the
+    scope gate, the shape of answers, conversation, refusals and latency."""
+    from bench.baseline_v1 import RetrieverV1, compose_v1
+    from bench.evalset import load_eval, select
+    from bench.quality import (
+        adversarial_handled,
+        answer_shape,
+        calibrate_v1,
+        conversation_handled,
+        per_question,
+        rank_table,
+        run_v1,
+        run_v2,
+        scope_rates,
+    )
+    from bot.guidance.composer import stands_alone
     from bot.guidance.service import GuidanceService
     from bot.knowledge.index import ingest
     from bot.knowledge.retrieval import Retriever
@@ -48,38 +87,107 @@ def retrieval_section() -> dict:
         ingest(settings)
         incremental_seconds = time.perf_counter() - started
 
-        retriever = Retriever(settings)
-        questions = load_questions()
-        test_on = [q for q in questions if q.on_topic and q.split == "test"]
-        dev = [q for q in questions if q.split == "dev"]
-        quality = {
-            mode: rank_metrics(retriever, test_on, mode) for mode in ("bm25", "dense", "hybrid")
+        v2 = Retriever(settings)
+        v1 = RetrieverV1(settings)
+        questions = load_eval()
+        dev_on = [q.text for q in select(questions, kind="in_topic", split="dev")]
+        dev_off = [q.text for q in select(questions, kind="off_topic", split="dev")]
+        v1_threshold = calibrate_v1(v1, dev_on, dev_off)
+        test_on = select(questions, kind="in_topic", split="test", labelled=True)
+        test_off = select(questions, kind="off_topic", split="test")
+
+        ranked = {
+            "v1": [run_v1(v1, q.text, v1_threshold) for q in test_on],
+            "v2": [run_v2(v2, q.text) for q in test_on],
+        }
+        rows = {
+            name: [per_question(r, q.docs) for r, q in zip(found, test_on, strict=True)]
+            for name, found in ranked.items()
+        }
+        quality = {name: rank_table(found) for name, found in rows.items()}
+        intervals = [
+            _ci(metric, [r[metric] for r in rows["v1"]], [r[metric] for r in rows["v2"]])
+            for metric in ("hit@1", "hit@3", "mrr", "ndcg@5", "p@3")
+        ]
+        modes = {
+            mode: rank_table(
+                [
+                    per_question(
+                        type(
+                            "Ranked",
+                            (),
+                            {
+                                "doc_ids": [
+                                    x.doc_id for x in v2.search(q.text, k=10, mode=mode).results
+                                ]
+                            },
+                        )(),
+                        q.docs,
+                    )
+                    for q in test_on
+                ]
+            )
+            for mode in ("bm25", "dense")
+        }
+        off = {
+            "v1": [run_v1(v1, q.text, v1_threshold) for q in test_off],
+            "v2": [run_v2(v2, q.text) for q in test_off],
+        }
+        scope = {name: scope_rates(ranked[name], off[name]) for name in ("v1", "v2")}
+
+        # Nouns must not sway: swap the partner's organisation type, keep the top document.
+        swaps = {"v1": [], "v2": []}
+        for q in select(questions, kind="in_topic", split="test"):
+            variants = _swapped(q.text, v2.vocabulary)
+            if not variants:
+                continue
+            for name, retriever in (("v1", v1), ("v2", v2)):
+                tops = {retriever.search(v, k=1).results[0].doc_id for v in variants}
+                swaps[name].append(float(len(tops) == 1))
+        invariance = {
+            name: float(np.mean(found)) if found else 0.0 for name, found in swaps.items()
         }
 
-        threshold = calibrate(
-            best_similarity(retriever, [q for q in dev if q.on_topic]),
-            best_similarity(retriever, [q for q in dev if not q.on_topic]),
-        )
-        abstain = abstention(retriever, [q for q in questions if q.split == "test"], threshold)
-        configured = settings.retrieval_min_similarity
-        abstain_configured = abstention(
-            retriever, [q for q in questions if q.split == "test"], configured
-        )
+        texts = [q.text for q in test_on]
+        latency = {}
+        for name, retriever in (("v1", v1), ("v2", v2)):
+            for text in texts[:10]:
+                retriever.search(text)
+            times = []
+            for text in texts * 2:
+                started = time.perf_counter()
+                retriever.search(text)
+                times.append(time.perf_counter() - started)
+            latency[name] = percentiles(times) | {"distinct_questions": len(texts)}
 
-        texts = [q.text for q in questions]
-        for text in texts[:10]:  # warm-up
-            retriever.search(text)
-        search_times = []
-        for text in texts * 2:
-            started = time.perf_counter()
-            retriever.search(text)
-            search_times.append(time.perf_counter() - started)
-        service = GuidanceService(settings, retriever)
-        ask_times = []
-        for text in texts * 2:
-            started = time.perf_counter()
-            service.answer(text)
-            ask_times.append(time.perf_counter() - started)
+        service = GuidanceService(settings, v2)
+        story = {
+            text
+            for text, meta in zip(v2.passage_text, v2.passage_meta, strict=True)
+            if meta.get("kind") == "story"
+        }
+        shape = answer_shape(service, test_on, story)
+        ask_latency = percentiles(shape.pop("seconds")) | {"distinct_questions": len(test_on)}
+        # v1's composer on v1's retrieval, for the same questions.
+        v1_answered = v1_story = v1_dangling = 0
+        for q in test_on:
+            outcome = v1.search(q.text, k=3)
+            if outcome.best_similarity < v1_threshold:
+                continue
+            v1_answered += 1
+            text = compose_v1(q.text, outcome.results[:3])
+            lines = [line for line in text.split("\n") if line[:2] in ("1.", "2.", "3.")]
+            sentences = [line.split(": ", 1)[-1] for line in lines]
+            v1_story += sum(
+                1 for s in sentences if any(s[-80:-4] in t for t in story if len(s) > 90)
+            )
+            v1_dangling += sum(1 for s in sentences if not stands_alone(s.split(". ")[-1]))
+        conversation = conversation_handled(
+            service, select(questions, kind="conversation", split="test")
+        )
+        adversarial = adversarial_handled(
+            service, select(questions, kind="adversarial", split="test")
+        )
 
         env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "TANDEM_"))}
         env["TANDEM_DATA_DIR"] = tmp
@@ -87,57 +195,99 @@ def retrieval_section() -> dict:
         for _ in range(3):
             started = time.perf_counter()
             subprocess.run(
-                [
-                    str(Path(sys.executable).parent / "tandem"),
-                    "ask",
-                    "--json",
-                    "How do I build trust with a new partner?",
-                ],
-                check=True,
-                capture_output=True,
-                env=env,
-            )
+                [str(Path(sys.executable).parent / "tandem"), "ask", "--json",
+                 "How do I build trust with a new partner?"],
+                check=True, capture_output=True, env=env,
+            )  # fmt: skip
             cold.append(time.perf_counter() - started)
 
     result = {
         "documents": full.added,
-        "chunks": full.chunks,
+        "passages": full.chunks,
         "ingest_full_s": full_seconds,
+        "ingest_embedded_texts": full.embedded,
         "ingest_unchanged_s": incremental_seconds,
+        "test_questions": len(test_on),
         "quality_test": quality,
-        "abstention_calibrated": abstain,
-        "abstention_configured": abstain_configured,
-        "search_latency": percentiles(search_times),
-        "offline_ask_latency": percentiles(ask_times),
+        "quality_test_v2_single_signals": modes,
+        "v2_minus_v1": intervals,
+        "v1_threshold_calibrated_on_dev": v1_threshold,
+        "scope_test": scope,
+        "noun_swap_invariance": invariance | {"questions": len(swaps["v2"])},
+        "search_latency": latency,
+        "answers_v2": shape,
+        "answers_v1": {
+            "answered": v1_answered,
+            "with_two_actions": 0.0,
+            "story_sentences_as_advice": v1_story,
+            "unresolved_openings": v1_dangling,
+        },
+        "conversation_handled": conversation,
+        "adversarial_handled": adversarial,
+        "offline_ask_latency": ask_latency,
         "cold_start_ask_s": {"min": min(cold), "max": max(cold)},
     }
+    _print_retrieval(result)
+    return result
 
-    table = Table(title=f"Retrieval on {quality['hybrid']['n']} test questions")
-    for column in ("retriever", "hit@1", "hit@3", "MRR"):
+
+def _print_retrieval(result: dict) -> None:
+    quality = result["quality_test"]
+    table = Table(
+        title=f"Retrieval on {result['test_questions']} test questions (labelled documents)"
+    )
+    for column in ("retriever", "hit@1", "hit@3", "MRR", "nDCG@5", "P@3"):
         table.add_column(column)
-    for mode, metrics in quality.items():
+    for name in ("v1", "v2"):
+        m = quality[name]
+        table.add_row(name, *(f"{m[k]:.3f}" for k in ("hit@1", "hit@3", "mrr", "ndcg@5", "p@3")))
+    for mode, m in result["quality_test_v2_single_signals"].items():
         table.add_row(
-            mode, f"{metrics['hit@1']:.3f}", f"{metrics['hit@3']:.3f}", f"{metrics['mrr']:.3f}"
+            f"v2 {mode} only", *(f"{m[k]:.3f}" for k in ("hit@1", "hit@3", "mrr", "ndcg@5", "p@3"))
         )
     console.print(table)
+    for ci in result["v2_minus_v1"]:
+        low, high = ci["ci95"]
+        console.print(
+            f"  v2 − v1 {ci['metric']}: {ci['v2_minus_v1']:+.3f} (95% CI {low:+.3f} to {high:+.3f})"
+        )
+    for name in ("v1", "v2"):
+        s = result["scope_test"][name]
+        console.print(
+            f"Scope {name}: off-topic declined {s['off_topic_declined']:.1%} of {s['n_off']}, "
+            f"in-topic false decline {s['in_topic_false_decline']:.1%} of {s['n_on']}"
+        )
+    inv = result["noun_swap_invariance"]
     console.print(
-        f"Abstention (threshold {threshold:.3f} calibrated on dev; configured {configured:.2f}): "
-        f"off-topic abstained {abstain['off_topic_abstention']:.0%} of {abstain['n_off']}, "
-        f"false abstention {abstain['false_abstention']:.1%} of {abstain['n_on']}; at the "
-        f"configured value {abstain_configured['off_topic_abstention']:.0%} / "
-        f"{abstain_configured['false_abstention']:.1%}"
+        f"Partner-type swaps keep the top document: v1 {inv['v1']:.1%}, v2 {inv['v2']:.1%} "
+        f"({inv['questions']} questions × {len(SWAPS)} swaps)"
+    )
+    for name in ("v1", "v2"):
+        lat = result["search_latency"][name]
+        console.print(f"Warm search {name}: p50 {lat['p50_ms']:.1f} ms, p95 {lat['p95_ms']:.1f} ms")
+    a1, a2 = result["answers_v1"], result["answers_v2"]
+    console.print(
+        f"Answers v2: {a2['with_two_actions']:.1%} of {a2['answered']} in-topic answers have ≥2 actions; "
+        f"story sentences as advice {a2['story_sentences_as_advice']}; unresolved openings "
+        f"{a2['unresolved_openings']}. v1: {a1['story_sentences_as_advice']} story sentences, "
+        f"{a1['unresolved_openings']} unresolved openings in {a1['answered']} answers."
+    )
+    c, d = result["conversation_handled"], result["adversarial_handled"]
+    console.print(
+        f"Conversation handled {c['handled']:.0%} of {c['n']}; refusals and injections handled "
+        f"{d['handled']:.0%} of {d['n']}"
+    )
+    ask = result["offline_ask_latency"]
+    console.print(
+        f"Offline ask p50 {ask['p50_ms']:.1f} ms, p95 {ask['p95_ms']:.1f} ms "
+        f"({ask['distinct_questions']} questions); cold `tandem ask` "
+        f"{result['cold_start_ask_s']['min']:.2f}-{result['cold_start_ask_s']['max']:.2f} s"
     )
     console.print(
-        f"Ingest {full.added} docs / {full.chunks} chunks: {full_seconds:.2f} s full, "
-        f"{incremental_seconds:.2f} s unchanged"
+        f"Ingest {result['documents']} docs / {result['passages']} passages: "
+        f"{result['ingest_full_s']:.2f} s full ({result['ingest_embedded_texts']} texts embedded, "
+        f"the rest from the shipped cache), {result['ingest_unchanged_s']:.2f} s unchanged"
     )
-    s, a = result["search_latency"], result["offline_ask_latency"]
-    console.print(
-        f"Warm search p50 {s['p50_ms']:.1f} ms, p95 {s['p95_ms']:.1f} ms; "
-        f"offline ask p50 {a['p50_ms']:.1f} ms, p95 {a['p95_ms']:.1f} ms (n={a['n']})"
-    )
-    console.print(f"Cold start `tandem ask`: {min(cold):.2f}-{max(cold):.2f} s")
-    return result
 
 
 def slack_section() -> dict:

@@ -47,9 +47,11 @@ def kb_check() -> None:
 
     settings = get_settings()
     themes = {t.slug for t in load_taxonomy(settings.knowledge_dir / "taxonomy.yaml")}
-    report = check_knowledge_base(settings.knowledge_dir, themes)
+    report = check_knowledge_base(settings.knowledge_dir, themes, near_duplicates=True)
     for problem in report.problems:
         print(problem, flush=True)
+    for warning in report.warnings:
+        print(f"{warning} (warning)", flush=True)
     if report.problems:
         err.print(f"[red]{len(report.problems)} problem(s)[/red] in the knowledge base.")
         raise typer.Exit(1)
@@ -118,14 +120,28 @@ def kb_search(
 
 
 def _print_answer(answer) -> None:
-    body = answer.answer.replace("*", "**") if answer.grounded else answer.answer
+    from bot.services.safety import neutralise
+
+    settings = get_settings()
+    body = answer.answer
+    if answer.mode == "llm":  # model text is untrusted here too, as in Slack
+        body = neutralise(body, settings.allowed_link_domains)
+    body = body.replace("*", "**") if answer.grounded else body
     console.print(Panel(Markdown(body), title="Tandem", border_style="cyan"))
     if answer.citations:
         console.print("[dim]Sources:[/dim]")
         for number, citation in enumerate(answer.citations, start=1):
-            console.print(f"[dim]  [{number}] {citation.title} ({citation.doc_id})[/dim]")
+            path = settings.knowledge_dir / "docs" / f"{citation.doc_id}.md"
+            console.print(f"[dim]  [{number}] {citation.title}[/dim]", highlight=False)
+            console.print(f"[dim]      {path}[/dim]", markup=False, highlight=False)
     if answer.note:
         console.print(f"[dim]{answer.note}[/dim]")
+
+
+CLI_COMMANDS = (
+    '*Commands*\n`tandem ask "…"`  one question\n`tandem ask`  a conversation '
+    '(follow-ups, "more on 2", "something else?")\n`tandem --help`  everything else'
+)
 
 
 @app.command("ask")
@@ -146,7 +162,7 @@ def ask(
         _interactive(service)
         return
     for raw in _lines(question):
-        answer = service.answer(raw)
+        answer = service.answer(raw, commands=CLI_COMMANDS)
         if as_json or question == "-":
             payload = answer.as_json()
             payload["query"] = raw if question == "-" else answer.query
@@ -156,10 +172,14 @@ def ask(
 
 
 def _interactive(service) -> None:
+    """A conversation: each answer is remembered in memory only, for follow-ups."""
+    from bot.guidance.service import PreviousTurn
+
     console.print(
         "[bold cyan]Tandem[/bold cyan]: ask me about leading collaboratively. "
         "An empty line or Ctrl-D ends the session."
     )
+    previous = None
     while True:
         try:
             question = console.input("[bold]You:[/bold] ")
@@ -167,7 +187,10 @@ def _interactive(service) -> None:
             break
         if not question.strip():
             break
-        _print_answer(service.answer(question))
+        answer = service.answer(question, previous=previous, commands=CLI_COMMANDS)
+        if answer.grounded:
+            previous = PreviousTurn.from_memory(answer.memory())
+        _print_answer(answer)
     console.print("Thanks for thinking with me. Take care.")
 
 

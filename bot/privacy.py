@@ -123,16 +123,18 @@ def erase_user(settings: Settings, team_id: str, user_id: str, actor: str = "sel
 
 
 def _extra_exporters():
+    from bot.guidance.ledger import export_answers
     from bot.peers.privacy import export_peer_data
 
-    return [export_peer_data]
+    return [export_peer_data, export_answers]
 
 
 def _extra_erasers():
     from bot.digests.privacy import erase_digest_traces
+    from bot.guidance.ledger import erase_answers
     from bot.peers.privacy import erase_peer_data
 
-    return [erase_peer_data, erase_digest_traces]
+    return [erase_peer_data, erase_digest_traces, erase_answers]
 
 
 # --- import ----------------------------------------------------------------------

@@ -32,7 +32,7 @@ class Settings(BaseSettings):
     # --- retrieval and answers -------------------------------------------------
     retrieval_k: int = Field(3, alias="RETRIEVAL_K", ge=1, le=20)
     # Calibrated on bench/eval (dev split) by `make bench`; see docs/benchmarks.md.
-    retrieval_min_similarity: float = Field(0.33, alias="RETRIEVAL_MIN_SIMILARITY")
+    retrieval_min_similarity: float = Field(0.35, alias="RETRIEVAL_MIN_SIMILARITY")
     max_question_chars: int = Field(4000, alias="MAX_QUESTION_CHARS", ge=100)
 
     # --- language model (optional) -------------------------------------------
@@ -71,6 +71,12 @@ class Settings(BaseSettings):
     # A claim older than this with no send recorded is treated as a crashed send.
     stale_claim_seconds: int = Field(120, alias="STALE_CLAIM_SECONDS", ge=5)
 
+    # Key for the hashes that let Tandem find one person's rows again (to erase them) without
+    # keeping a readable list of who did what. Defaults to SLACK_SIGNING_SECRET.
+    hash_key: SecretStr | None = Field(None, alias="TANDEM_HASH_KEY")
+    # Answers are kept this long for "Share in channel" and follow-ups, then deleted.
+    answer_memory_hours: int = Field(24, alias="ANSWER_MEMORY_HOURS", ge=1, le=168)
+
     # --- team channel digests ------------------------------------------------
     # Comma-separated Slack user ids who may set up and preview digests in any channel.
     digest_admins: str = Field("", alias="DIGEST_ADMINS")
@@ -94,6 +100,11 @@ class Settings(BaseSettings):
                 url = "postgresql+psycopg://" + url.split("://", 1)[1]
             return url
         return f"sqlite:///{(self.data_dir / 'tandem.db').resolve()}"
+
+    @property
+    def taxonomy_path(self) -> Path:
+        """The theme list every feature speaks in (knowledge, prompts, peers, digests)."""
+        return self.knowledge_dir / "taxonomy.yaml"
 
     @property
     def resolved_chroma_path(self) -> Path:

@@ -22,6 +22,7 @@ from sqlalchemy import and_, or_, select, update
 
 from bot.db.engine import session_scope
 from bot.db.models import CheckIn, Leader, utcnow
+from bot.guidance.ledger import purge_expired
 from bot.metrics import SENDS
 from bot.reflection.journal import purge_older_than
 from bot.reflection.leaders import focus_of, schedule_of
@@ -55,6 +56,7 @@ def run_tick(
     counts["checkins"] = deliver_checkins(settings, now, clients)
     counts["reminders"] = send_reminders(settings, now, clients)
     counts["purged_entries"] = purge_older_than(settings, settings.journal_retention_days, now)
+    counts["expired_answers"] = purge_expired(settings, now)
     for name, job in extra_jobs():
         counts[name] = job(settings, now, clients)
     return dict(counts)

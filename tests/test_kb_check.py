@@ -16,7 +16,7 @@ GOOD_DOC = sorted((REPO_ROOT / "knowledge" / "docs").glob("*.md"))[0]
 def test_the_real_knowledge_base_passes_and_covers_every_theme():
     report = check_knowledge_base(REPO_ROOT / "knowledge", THEMES)
     assert report.ok, [str(p) for p in report.problems]
-    assert len(report.documents) >= 60
+    assert len(report.documents) >= 150
     primary = {}
     for doc in report.documents:
         primary[doc.themes[0]] = primary.get(doc.themes[0], 0) + 1
@@ -65,8 +65,51 @@ def _good() -> str:
             None,
             "missing section",
         ),
-        (lambda t: t.split("\n## What good")[0], None, "words; expected 300-900"),
+        (lambda t: t.split("\n## What good")[0], None, "words; expected 350-1000"),
         (lambda t: t[4:], 1, "missing front-matter"),
+        (lambda t: t.replace("\nquestions:", "\nqueries:", 1), 1, "missing field 'questions'"),
+        (
+            lambda t: t.replace("## Common pitfalls", "## Some thoughts", 1),
+            None,
+            "unknown section '## Some thoughts'",
+        ),
+        (
+            lambda t: t.replace(
+                "## What good looks like\n\n", "## What good looks like\n\n<!channel> ", 1
+            ),
+            None,
+            "Slack control sequence",
+        ),
+        (
+            lambda t: t.replace(
+                "## What good looks like\n\n", "## What good looks like\n\nSee <@U012AB3CD> ", 1
+            ),
+            None,
+            "Slack control sequence",
+        ),
+        (
+            lambda t: t.replace(
+                "## What good looks like\n\n",
+                "## What good looks like\n\nRead https://evil.example/login first.\n\n",
+                1,
+            ),
+            None,
+            "contains a link",
+        ),
+        (
+            lambda t: t.replace(
+                "## What good looks like\n\n- ", "## What good looks like\n\n- This ", 1
+            ),
+            None,
+            "points back",
+        ),
+        (
+            lambda t: t.replace(
+                "## An illustrative example\n\nPicture", "## An illustrative example\n\nWe saw", 1
+            ),
+            None,
+            "must open with 'Picture",
+        ),
     ],
 )
 def test_a_broken_document_is_reported_with_file_and_line(
@@ -80,6 +123,39 @@ def test_a_broken_document_is_reported_with_file_and_line(
     assert all(m.startswith(str(knowledge / "docs" / GOOD_DOC.name) + ":") for m in messages)
     if expected_line is not None:
         assert any(p.line == expected_line and expected in p.message for p in report.problems)
+
+
+def test_a_back_pointing_bullet_is_reported_on_its_own_line(tmp_path):
+    lines = _good().split("\n")
+    heading = lines.index("## What good looks like")
+    bullet = next(i for i in range(heading + 1, len(lines)) if lines[i].startswith("- "))
+    lines[bullet] = "- Instead, " + lines[bullet][2:]
+    knowledge = _kb_with(tmp_path, GOOD_DOC.name, "\n".join(lines))
+    report = check_knowledge_base(knowledge, THEMES)
+    assert [(p.line, "points back" in p.message) for p in report.problems] == [(bullet + 1, True)]
+
+
+def test_near_duplicate_documents_are_warned_about_not_refused(tmp_path):
+    twin = _good().replace(f"id: {GOOD_DOC.stem}", "id: a-twin-of-the-first", 1)
+    knowledge = _kb_with(tmp_path, GOOD_DOC.name, _good())
+    _kb_with(tmp_path, "a-twin-of-the-first.md", twin)
+    report = check_knowledge_base(knowledge, THEMES, near_duplicates=True)
+    assert report.ok
+    [warning] = report.warnings
+    assert "near-duplicate of" in warning.message and str(warning).split(":")[0].endswith(".md")
+
+
+def test_the_real_knowledge_base_has_no_near_duplicates():
+    report = check_knowledge_base(REPO_ROOT / "knowledge", THEMES, near_duplicates=True)
+    assert report.warnings == []
+
+
+def test_every_example_is_labelled_and_a_third_show_mixed_results():
+    report = check_knowledge_base(REPO_ROOT / "knowledge", THEMES)
+    assert len(report.documents) >= 150
+    for doc in report.documents:
+        assert 5 <= len(doc.questions) <= 10, doc.id
+        assert doc.insight and doc.reflective_question.endswith("?"), doc.id
 
 
 def test_an_invisible_character_is_reported_on_its_own_line(tmp_path):
@@ -131,7 +207,7 @@ def test_kb_check_command_passes_on_the_real_base(tmp_path):
         env={**_base_env(), "TANDEM_DATA_DIR": str(tmp_path)},
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "60 documents" in result.stdout or "documents across 12 themes" in result.stdout
+    assert "documents across 12 themes" in result.stdout
 
 
 def _base_env() -> dict:

@@ -11,6 +11,7 @@ import pytest
 
 from bot.ui import messages
 from tests.slack_fixtures import SECRET, running_tandem
+from tests.support.model_replies import labelled_passages, scripted_reply
 from tests.support.openai_stub import OpenAIStub
 from tests.support.slack_signing import message_event, post_event, post_form
 from tests.support.waiting import settle, wait_until
@@ -42,7 +43,11 @@ def test_dm_gets_exactly_one_cited_answer(slack):
     dm = slack.ws.open_dm("U1")
     slack.ws.user_posts("U1", channel=dm, text="How do I rebuild trust with a partner we let down?")
     [answer] = wait_until(lambda: _answered(slack, dm))
-    assert _context_text(answer).startswith("Sources: [1]")
+    assert _context_text(answer) == "Sources"
+    views = [
+        b for b in answer["blocks"] if b.get("accessory", {}).get("action_id") == "view_source:1"
+    ]
+    assert views and views[0]["text"]["text"].startswith("[1] ")
     assert answer["text"]  # plain-text fallback
     settle()
     assert len(slack.bot_messages(dm)) == 1  # the placeholder was updated in place
@@ -181,24 +186,26 @@ def test_ack_is_fast_even_when_the_model_sleeps_for_ten_seconds(kb_settings, tmp
             answers = wait_until(
                 lambda: len(_answered(slack, dm)) == 3 and _answered(slack, dm), timeout=30
             )
-            assert all(_context_text(a).startswith("Sources:") for a in answers)  # offline fallback
+            assert all(_context_text(a) == "Sources" for a in answers)  # offline fallback
 
 
 def test_model_output_with_broadcasts_and_foreign_links_is_neutralised(kb_settings, tmp_path):
+    question = "How do I make it safe for my team to speak up?"
+    hostile = (
+        "<!channel> Read <https://evil.example/x|this> and talk to <@U2>. See https://www.nhs.uk/ok"
+    )
     with OpenAIStub() as stub:
-        stub.reply = "<!channel> Read <https://evil.example/x|this> and talk to <@U2> [P1]. See https://www.nhs.uk/ok [P1]"
+        stub.reply, _used = scripted_reply(labelled_passages(kb_settings, question), hostile)
         with running_tandem(kb_settings, tmp_path, openai_base_url=stub.base_url) as slack:
             dm = slack.ws.open_dm("U1")
-            slack.ws.user_posts(
-                "U1", channel=dm, text="How do I make it safe for my team to speak up?"
-            )
-            [answer] = wait_until(lambda: _answered(slack, dm))
+            slack.ws.user_posts("U1", channel=dm, text=question)
+            [answer] = wait_until(lambda: [m for m in _answered(slack, dm) if m.get("blocks")])
     posted = json.dumps(answer["blocks"]) + answer["text"]
     assert "<!channel>" not in posted and "<@U2>" not in posted and "evil.example" not in posted
     assert "https://www.nhs.uk/ok" in posted
 
 
-def test_slash_help_lists_what_exists_and_ask_can_be_shared_in_channel(slack):
+def test_slash_help_lists_what_exists_and_ask_can_be_shared_exactly_in_channel(slack):
     response = slack.ws.run_slash_command("U1", channel="C1", command="/tandem", text="help")
     assert response.status == 200
     from bot.listeners.commands.registry import SUBCOMMANDS, help_entries
@@ -223,12 +230,22 @@ def test_slash_help_lists_what_exists_and_ask_can_be_shared_in_channel(slack):
             if "Share in channel" in json.dumps(e.get("blocks", []))
         ]
     )[-1]
+    share = next(
+        el
+        for b in answer["blocks"]
+        if b["type"] == "actions"
+        for el in b["elements"]
+        if el["action_id"] == "share_answer"
+    )
+    assert len(share["value"]) <= 32 and "carers" not in share["value"]  # an id, not the question
     slack.ws.click_button("U1", answer, action_id="share_answer")
     shared = wait_until(
         lambda: [m for m in slack.ws.messages("C1") if "shared an answer" in m.get("text", "")]
     )
     assert "Sources:" in shared[0]["text"]
     assert "<@U1> shared an answer to" in shared[0]["text"]
+    # Exactly the answer the person saw, not a regenerated one.
+    assert _section_texts(shared[0])[0] == _section_texts(answer)[0]
 
 
 def test_feedback_is_stored_per_document_not_per_person(slack):
@@ -299,3 +316,67 @@ def test_logs_hold_no_message_text_or_tokens_even_at_debug(kb_settings, tmp_path
     assert output, "expected some log lines at DEBUG"
     for secret in ("zebra-canary", "xoxb-test-token", SECRET):
         assert secret not in output
+
+
+def _section_texts(message) -> list[str]:
+    return [b["text"]["text"] for b in message.get("blocks", []) if b["type"] == "section"]
+
+
+def test_a_bare_follow_up_in_a_dm_builds_on_the_previous_answer(slack):
+    dm = slack.ws.open_dm("U1")
+    slack.ws.user_posts("U1", channel=dm, text="The hospice feels we ignore them at the board")
+    wait_until(lambda: len(_answered(slack, dm)) == 1)
+    slack.ws.user_posts("U1", channel=dm, text="what about with the council?")
+    answers = wait_until(lambda: len(_answered(slack, dm)) == 2 and _answered(slack, dm))
+    assert "Building on what you asked before" in answers[-1]["text"]
+
+
+def test_more_on_a_point_in_a_thread_expands_it(slack):
+    mention = slack.ws.user_mentions_bot(
+        "U1", channel="C1", text="how do we build trust with partners?"
+    )
+    wait_until(lambda: _answered(slack, "C1", mention["ts"]))
+    slack.ws.user_posts("U1", channel="C1", text="more on 2", thread_ts=mention["ts"])
+    replies = wait_until(
+        lambda: (
+            len(_answered(slack, "C1", mention["ts"])) == 2
+            and _answered(slack, "C1", mention["ts"])
+        )
+    )
+    assert replies[-1]["text"].startswith("More on that:")
+
+
+def test_a_share_button_replayed_by_someone_else_posts_nothing(slack):
+    from bot.guidance.ledger import conversation_key, kept_answer, remember
+    from bot.guidance.service import GuidanceService
+
+    answer = GuidanceService(slack.settings).answer("how do we co-produce with carers?")
+    kept = remember(slack.settings, "T0TANDEM", "U1", conversation_key("C1", "ask"), answer)
+    assert kept_answer(slack.settings, kept, "T0TANDEM", "U1") is not None
+    assert kept_answer(slack.settings, kept, "T0TANDEM", "U2") is None
+    assert kept_answer(slack.settings, "not-a-real-id", "T0TANDEM", "U1") is None
+
+
+def test_view_opens_the_source_document_in_a_modal(slack):
+    dm = slack.ws.open_dm("U1")
+    slack.ws.user_posts("U1", channel=dm, text="How do I rebuild trust with a partner we let down?")
+    [answer] = wait_until(lambda: _answered(slack, dm))
+    slack.ws.click_button("U1", answer, action_id="view_source:1")
+    [view] = wait_until(lambda: slack.ws.views("U1"))
+    title = next(
+        b for b in answer["blocks"] if b.get("accessory", {}).get("action_id") == "view_source:1"
+    )
+    assert title["text"]["text"][4:].replace("&amp;", "&") in json.dumps(view, ensure_ascii=False)
+
+
+def test_kept_answers_are_exported_and_erased_with_the_person(slack):
+    from bot.privacy import erase_user, export_user
+
+    dm = slack.ws.open_dm("U1")
+    slack.ws.user_posts("U1", channel=dm, text="How do I rebuild trust with a partner we let down?")
+    wait_until(lambda: _answered(slack, dm))
+    exported = export_user(slack.settings, "T0TANDEM", "U1")
+    [kept] = exported["recent_answers"]
+    assert kept["question"].startswith("How do I rebuild trust") and kept["answer"]
+    erase_user(slack.settings, "T0TANDEM", "U1")
+    assert export_user(slack.settings, "T0TANDEM", "U1")["recent_answers"] == []

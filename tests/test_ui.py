@@ -5,7 +5,7 @@ import json
 from bot.guidance.service import Answer, Citation
 from bot.ui.answer import ACTION_SHARE, answer_blocks, split_for_sections, to_dicts
 from bot.ui.home import home_view
-from bot.ui.messages import help_blocks
+from bot.ui.messages import commands_text, help_blocks
 
 DOMAINS = ("nhs.uk",)
 
@@ -16,22 +16,33 @@ def _answer(text="Two ideas [1] [2].", mode="offline", grounded=True):
     )
 
 
-def test_answer_has_text_numbered_sources_and_feedback_buttons():
+def test_answer_has_text_numbered_sources_with_view_buttons_and_feedback():
     blocks, text = answer_blocks(_answer(), DOMAINS)
-    kinds = [b["type"] for b in to_dicts(blocks)]
-    assert kinds == ["section", "context", "actions"]
-    context = to_dicts(blocks)[1]["elements"][0]["text"]
-    assert context == "Sources: [1] A doc  ·  [2] B &amp; C"
-    buttons = to_dicts(blocks)[2]["elements"]
+    dicts = to_dicts(blocks)
+    assert [b["type"] for b in dicts] == ["section", "context", "section", "section", "actions"]
+    sources = dicts[2:4]
+    assert [s["text"]["text"] for s in sources] == ["[1] A doc", "[2] B &amp; C"]
+    assert [s["accessory"]["action_id"] for s in sources] == ["view_source:1", "view_source:2"]
+    assert [s["accessory"]["value"] for s in sources] == ["a-doc", "b-doc"]
+    buttons = dicts[4]["elements"]
     assert [b["text"]["text"] for b in buttons] == ["Helpful", "Not helpful"]
     assert json.loads(buttons[0]["value"]) == ["a-doc", "b-doc"]
     assert "Two ideas" in text and "Sources:" in text
 
 
-def test_slash_answers_carry_a_share_button_with_the_question():
-    blocks, _ = answer_blocks(_answer(), DOMAINS, shareable_question="how to trust?")
+def test_the_share_button_carries_only_the_kept_answers_id():
+    blocks, _ = answer_blocks(_answer(), DOMAINS, share_id="k3pt-1d")
     share = [e for e in to_dicts(blocks)[-1]["elements"] if e["action_id"] == ACTION_SHARE]
-    assert json.loads(share[0]["value"]) == {"q": "how to trust?"}
+    assert share[0]["value"] == "k3pt-1d"
+
+
+def test_a_share_id_stays_short_whatever_the_question():
+    question = "😀é" * 1000  # once overflowed Slack's 2,000-character button value
+    answer = Answer(question, True, "Two ideas [1].", [Citation("a-doc", "A doc")])
+    blocks, _ = answer_blocks(answer, DOMAINS, share_id="abc")
+    for block in to_dicts(blocks):
+        for element in block.get("elements", []):
+            assert len(element.get("value", "")) <= 2000
 
 
 def test_long_answers_are_split_within_slack_limits():
@@ -63,15 +74,31 @@ def test_not_grounded_answers_have_no_feedback_buttons():
     answer = Answer(
         "q", False, "I don't have guidance on that.", [], "offline", kind="not_grounded"
     )
-    blocks, _ = answer_blocks(answer, DOMAINS, shareable_question="q")
+    blocks, _ = answer_blocks(answer, DOMAINS, share_id="q")
     assert [b["type"] for b in to_dicts(blocks)] == ["section"]
 
 
-def test_help_lists_exactly_the_entries_it_is_given():
+def test_help_lists_exactly_the_commands_it_is_given():
     entries = [("/tandem ask <question>", "guidance"), ("/tandem help", "this list")]
-    _, text = help_blocks(entries)
+    listed = commands_text(entries)
+    _, text = help_blocks(f"Themes...\n\n{listed}")
     assert "`/tandem ask <question>`  guidance" in text and "`/tandem help`  this list" in text
     assert "checkin" not in text
+
+
+def test_a_document_opens_in_a_modal_within_slacks_limits():
+    from bot.knowledge.documents import load_document
+    from bot.knowledge.taxonomy import load_taxonomy
+    from bot.settings import REPO_ROOT
+    from bot.ui.knowledge import document_modal
+
+    themes = {t.slug for t in load_taxonomy(REPO_ROOT / "knowledge" / "taxonomy.yaml")}
+    doc = load_document(REPO_ROOT / "knowledge", "a-deputy-who-goes-round-you", themes)
+    view = document_modal(doc)
+    assert view["type"] == "modal" and len(view["blocks"]) <= 100
+    body = json.dumps(view["blocks"], ensure_ascii=False)
+    assert doc.title in body and "A conversation plan" in body and "Sources" in body
+    assert load_document(REPO_ROOT / "knowledge", "../../etc/passwd", themes) is None
 
 
 def test_home_welcomes_first_timers_differently():

@@ -44,6 +44,24 @@ class TandemThread(Base):
     started_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
 
+class AnswerRecord(Base):
+    """An answer exactly as the person saw it, for a day: "Share in channel" posts this (not a
+    regenerated answer), and follow-ups in the same conversation build on it. Covered by
+    export and erase; expired rows are deleted by the tick. Never logged."""
+
+    __tablename__ = "answer_records"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)  # random, unguessable
+    team_id: Mapped[str] = mapped_column(String(32))
+    user_key: Mapped[str] = mapped_column(String(64), index=True)  # bot.identity.person_key
+    conversation: Mapped[str] = mapped_column(String(80))  # channel:thread
+    question: Mapped[str] = mapped_column(Text)
+    answer: Mapped[str] = mapped_column(Text)  # JSON: what was shown and what follow-ups need
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime, index=True)
+
+    __table_args__ = (Index("ix_answer_records_conversation", "conversation", "created_at"),)
+
+
 class DocumentFeedback(Base):
     """Helpful / not helpful, counted per document for curators. No user ids are kept."""
 
@@ -305,6 +323,7 @@ __all__ = [
     "Base",
     "ProcessedEvent",
     "TandemThread",
+    "AnswerRecord",
     "DocumentFeedback",
     "FeedbackVote",
     "RateWindow",

@@ -1,26 +1,55 @@
-"""Grounded answers from an OpenAI-compatible model, with citations checked in code."""
+"""Answers from an OpenAI-compatible model, every point checked in code before it is shown.
+
+The model gets the cited documents' whole guidance sections (each bullet labelled as a
+passage, [P1]…), the conversation so far, and a prompt from `prompts/guidance/answer.yaml`
+that keeps Tandem's stance. It must reply in a small line format (OPENING, points, WATCH,
+REFLECT), which code then checks line by line:
+
+- every point carries a citation to a passage it was given;
+- the cited passage supports the point: the point's embedding is close enough to the
+  passage's (`SUPPORT_SIMILARITY`, calibrated in `bench/support.py`);
+- the point gives no advice Tandem never gives as a first move (threats, escalation,
+  performance-managing partners): `stance` patterns in the prompt file.
+
+Unsupported or off-stance points are dropped; fewer than two left, and the offline
+composer answers instead. `NO_ANSWER` means Tandem declines, as it would offline.
+"""
 
 from __future__ import annotations
 
-import logging
 import re
 import time
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+import numpy as np
 import yaml
 
-from bot.knowledge.retrieval import SearchResult
+from bot.knowledge.embeddings import get_encoder
+from bot.knowledge.retrieval import ScoredPassage, SearchOutcome, SearchResult
 from bot.settings import Settings
 
-log = logging.getLogger(__name__)
 CITATION = re.compile(r"\[(P\d+)\]")
 NO_ANSWER = "NO_ANSWER"
+MAX_DOCS = 3
+MIN_POINTS = 2
+MAX_POINTS = 4
+# A point and the passage it cites must be at least this alike (cosine, MiniLM). From
+# `python -m bench.support`: a restatement of a bullet against the bullet is above it 98% of
+# the time; against another document's bullet, 0.5% of the time.
+SUPPORT_SIMILARITY = 0.5
+STREAM_INTERVAL = 1.0  # seconds between updates of the visible message
+ADVICE_KINDS = ("guidance", "action", "pitfall", "limits")
 
 
 class ModelAnswerRejected(Exception):
-    """The model's reply cannot be shown: no valid citation, an unknown one, or no answer."""
+    """The model's reply cannot be shown (too few supported points, or no usable format)."""
+
+
+class ModelDeclined(Exception):
+    """The model said NO_ANSWER: the passages do not answer the question."""
 
 
 @dataclass
@@ -28,35 +57,70 @@ class ModelAnswer:
     text: str
     cited: list[SearchResult]
     seconds: float
+    dropped: list[str] = field(default_factory=list)  # why points were not shown
 
 
 @lru_cache(maxsize=4)
-def load_prompt(prompts_dir: Path) -> dict[str, str]:
+def load_prompt(prompts_dir: Path) -> dict:
     return yaml.safe_load((Path(prompts_dir) / "guidance" / "answer.yaml").read_text("utf-8"))
 
 
-def _escape(text: str) -> str:
-    # Passages and questions must not be able to close our delimiters.
-    return text.replace("<", "‹").replace(">", "›")
+@lru_cache(maxsize=4)
+def _stance_patterns(prompts_dir: Path) -> tuple[re.Pattern, ...]:
+    return tuple(re.compile(p, re.I) for p in load_prompt(prompts_dir).get("stance", []))
 
 
-def build_messages(settings: Settings, question: str, passages: list[SearchResult], history):
+_DELIMITERS = str.maketrans({"<": "‹", ">": "›", "[": "(", "]": ")"})
+
+
+def fence(text: str) -> str:
+    """Untrusted text inside the prompt: it can neither close a tag nor fake a citation."""
+    return text.translate(_DELIMITERS)
+
+
+@dataclass(frozen=True)
+class Labelled:
+    label: str  # P1, P2, ...
+    doc: SearchResult
+    passage: ScoredPassage
+
+
+def label_passages(outcome: SearchOutcome) -> list[Labelled]:
+    """The whole guidance sections of the top documents, each bullet a labelled passage."""
+    labelled: list[Labelled] = []
+    for doc in outcome.results[:MAX_DOCS]:
+        for passage in sorted(doc.passages, key=lambda p: p.position):
+            if passage.kind in ADVICE_KINDS:
+                labelled.append(Labelled(f"P{len(labelled) + 1}", doc, passage))
+    return labelled
+
+
+def build_messages(settings: Settings, question: str, labelled: list[Labelled], history):
     from langchain_core.prompts import ChatPromptTemplate
 
     prompt = load_prompt(settings.prompts_dir)
-    references = "\n".join(
-        f'<reference id="P{i}" title="{_escape(p.title)}">\n{_escape(p.text)}\n</reference>'
-        for i, p in enumerate(passages, start=1)
-    )
+    blocks = []
+    for doc in dict.fromkeys(item.doc.doc_id for item in labelled):
+        items = [item for item in labelled if item.doc.doc_id == doc]
+        title = fence(items[0].doc.title)
+        lines = [f'<document title="{title}">']
+        section = None
+        for item in items:
+            if item.passage.section != section:
+                section = item.passage.section
+                lines.append(f"## {fence(section)}")
+            lines.append(f"[{item.label}] {fence(item.passage.text)}")
+        lines.append("</document>")
+        blocks.append("\n".join(lines))
     history_text = ""
     if history:
-        turns = "\n".join(f"{role}: {_escape(text)}" for role, text in history[-6:])
-        history_text = f"Earlier in this conversation (context only):\n{turns}\n\n"
+        turns = "\n".join(f"{role}: {fence(text)[:600]}" for role, text in history[-6:])
+        history_text = f"<conversation>\n{turns}\n</conversation>\n\n"
     template = ChatPromptTemplate.from_messages(
         [("system", prompt["system"]), ("human", prompt["user"])]
     )
     return template.format_messages(
-        references=references, question=_escape(question), history=history_text
+        references="\n\n".join(blocks), question=fence(question), history=history_text
     )
 
 
@@ -76,49 +140,146 @@ def _chat_model(base_url, api_key, model, timeout, max_tokens):
 
 
 def chat_model(settings: Settings):
-    key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else None
     return _chat_model(
         settings.openai_base_url,
-        key,
+        settings.secret_value("openai_api_key"),
         settings.openai_model,
         settings.llm_timeout_seconds,
         settings.llm_max_tokens,
     )
 
 
-def validate_citations(text: str, passages: list[SearchResult]) -> tuple[str, list[SearchResult]]:
-    """Renumber [P#] markers as [1], [2]… in order of first use; reject unknown ids."""
-    if not text or text.strip() == NO_ANSWER or NO_ANSWER in text:
-        raise ModelAnswerRejected("model had no answer")
-    labels = {f"P{i}": p for i, p in enumerate(passages, start=1)}
-    used = CITATION.findall(text)
-    if not used:
-        raise ModelAnswerRejected("no citation")
-    unknown = [label for label in used if label not in labels]
-    if unknown:
-        raise ModelAnswerRejected("citation of an unknown passage")
-    order: list[str] = []
-    for label in used:
-        if label not in order:
-            order.append(label)
-    # Several passages may come from one document: number documents, not passages.
-    docs: list[SearchResult] = []
-    number_of: dict[str, int] = {}
-    for label in order:
-        doc = labels[label]
-        ids = [d.doc_id for d in docs]
-        if doc.doc_id not in ids:
-            docs.append(doc)
-        number_of[label] = [d.doc_id for d in docs].index(doc.doc_id) + 1
-    renumbered = CITATION.sub(lambda m: f"[{number_of[m.group(1)]}]", text)
-    renumbered = re.sub(r"(\[\d+\])(\s*\1)+", r"\1", renumbered)
-    return renumbered.strip(), docs
+@dataclass
+class Checked:
+    opening: str = ""
+    points: list[tuple[str, Labelled]] = field(default_factory=list)
+    pitfall: tuple[str, Labelled] | None = None
+    reflection: str = ""
+    dropped: list[str] = field(default_factory=list)
 
 
-def ask_model(settings: Settings, question: str, passages: list[SearchResult], history=None):
+class Checker:
+    """Reads the model's lines as they arrive and keeps only what may be shown."""
+
+    def __init__(self, settings: Settings, labelled: list[Labelled]) -> None:
+        self.by_label = {item.label: item for item in labelled}
+        self.stance = _stance_patterns(settings.prompts_dir)
+        self.result = Checked()
+
+    def _claim(self, line: str) -> tuple[str, Labelled] | None:
+        labels = CITATION.findall(line)
+        text = " ".join(CITATION.sub("", line).split()).strip(" -•*").strip()
+        if not text:
+            return None
+        if not labels:
+            self.result.dropped.append("no citation")
+            return None
+        if any(label not in self.by_label for label in labels):
+            self.result.dropped.append("unknown citation")
+            return None
+        if any(p.search(text) for p in self.stance):
+            self.result.dropped.append("off stance")
+            return None
+        vector = get_encoder().encode([text])[0]
+        best = max(labels, key=lambda label: float(self.by_label[label].passage.vector @ vector))
+        if float(self.by_label[best].passage.vector @ vector) < SUPPORT_SIMILARITY:
+            self.result.dropped.append("unsupported")
+            return None
+        return text, self.by_label[best]
+
+    def feed(self, line: str) -> None:
+        line = line.strip()
+        if not line:
+            return
+        head, _, rest = line.partition(":")
+        head = head.strip().upper()
+        if head == "OPENING" and not self.result.opening:
+            opening = " ".join(CITATION.sub("", rest).split())
+            if not any(p.search(opening) for p in self.stance):
+                self.result.opening = opening
+        elif head == "WATCH" and self.result.pitfall is None:
+            self.result.pitfall = self._claim(rest)
+        elif head == "REFLECT" and not self.result.reflection:
+            reflection = " ".join(CITATION.sub("", rest).split())
+            if reflection.endswith("?") and not any(p.search(reflection) for p in self.stance):
+                self.result.reflection = reflection
+        elif re.match(r"^(?:[-*•]|\d+[.)])\s", line) and len(self.result.points) < MAX_POINTS:
+            claim = self._claim(line)
+            if claim:
+                self.result.points.append(claim)
+
+
+def render(checked: Checked, lead_in: str = "A few things you could try:") -> tuple[str, list]:
+    """The checked reply in Tandem's shape, with citations renumbered by document."""
+    order: list[SearchResult] = []
+
+    def number(item: Labelled) -> int:
+        if item.doc.doc_id not in [d.doc_id for d in order]:
+            order.append(item.doc)
+        return [d.doc_id for d in order].index(item.doc.doc_id) + 1
+
+    lines = [checked.opening, "", lead_in] if checked.opening else [lead_in]
+    for position, (text, item) in enumerate(checked.points, start=1):
+        lines.append(f"{position}. {text} [{number(item)}]")
+    if checked.pitfall:
+        text, item = checked.pitfall
+        lines += ["", f"*Watch for:* {text} [{number(item)}]"]
+    if checked.reflection:
+        lines += ["", f"_Something to sit with: {checked.reflection}_"]
+    return "\n".join(lines).strip(), order
+
+
+def ask_model(
+    settings: Settings,
+    question: str,
+    outcome: SearchOutcome,
+    history=None,
+    on_progress: Callable[[str], None] | None = None,
+) -> ModelAnswer:
+    """The model's answer, checked; streamed to `on_progress` (at most once a second) as
+    checked points arrive, when given."""
     started = time.perf_counter()
-    messages = build_messages(settings, question, passages, history)
-    reply = chat_model(settings).invoke(messages)
-    content = reply.content if isinstance(reply.content, str) else ""
-    text, cited = validate_citations(content, passages)
-    return ModelAnswer(text, cited, time.perf_counter() - started)
+    labelled = label_passages(outcome)
+    if not labelled:
+        raise ModelAnswerRejected("no guidance passages")
+    messages = build_messages(settings, question, labelled, history)
+    checker = Checker(settings, labelled)
+    model = chat_model(settings)
+    buffer = ""
+    raw = ""
+    last_shown = 0.0
+    if on_progress is None:
+        reply = model.invoke(messages)
+        raw = reply.content if isinstance(reply.content, str) else ""
+        for line in raw.split("\n"):
+            checker.feed(line)
+    else:
+        for chunk in model.stream(messages):
+            piece = chunk.content if isinstance(chunk.content, str) else ""
+            raw += piece
+            buffer += piece
+            while "\n" in buffer:
+                line, buffer = buffer.split("\n", 1)
+                before = len(checker.result.points)
+                checker.feed(line)
+                now = time.perf_counter()
+                if len(checker.result.points) > before and now - last_shown >= STREAM_INTERVAL:
+                    on_progress(render(checker.result)[0])
+                    last_shown = now
+        checker.feed(buffer)
+    if raw.strip() == NO_ANSWER or (NO_ANSWER in raw and not checker.result.points):
+        raise ModelDeclined()
+    checked = checker.result
+    if len(checked.points) < MIN_POINTS:
+        reasons = ", ".join(sorted(set(checked.dropped))) or "too few points"
+        raise ModelAnswerRejected(reasons)
+    if not checked.opening:
+        checked.opening = outcome.results[0].insight if outcome.results else ""
+    if not checked.reflection and outcome.results:
+        checked.reflection = outcome.results[0].question
+    text, cited = render(checked)
+    return ModelAnswer(text, cited, time.perf_counter() - started, checked.dropped)
+
+
+def support_similarity(point: str, passage_vector: np.ndarray) -> float:
+    return float(get_encoder().encode([point])[0] @ passage_vector)

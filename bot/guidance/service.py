@@ -1,44 +1,37 @@
-"""The guidance service: question in, grounded answer (or an honest 'no') out.
+"""The guidance service: a message in, Tandem's reply out.
 
 Used by the CLI, the Slack listeners and the check-in follow-ups; it never imports Bolt.
+A message is first read for what it is (`conversation.classify`): a greeting, thanks, a
+request for help, something Tandem declines, a follow-up to the previous answer, or a
+question. A question passes the scope gate, then the offline composer (or, when one is
+configured, a language model whose every point is checked against its cited passage).
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import time
 from dataclasses import dataclass, field
 
-from bot.guidance.composer import compose
-from bot.guidance.llm import ModelAnswerRejected, ask_model
-from bot.knowledge.retrieval import Retriever, SearchResult, get_retriever
+from bot.guidance.composer import Composition, Point, compose, expand
+from bot.guidance.conversation import REFUSALS, Intent, Wording, classify, load_wording
+from bot.knowledge.retrieval import Retriever, SearchOutcome, SearchResult, get_retriever
 from bot.knowledge.taxonomy import load_taxonomy
 from bot.metrics import MODEL_FALLBACKS, MODEL_SECONDS
 from bot.settings import Settings
 from bot.text import clean_query
 
 log = logging.getLogger(__name__)
-
-EMPTY_HINT = (
-    "Ask me anything about leading collaboratively, for example: "
-    "_How can I rebuild trust with a partner organisation?_"
-)
-TRUNCATED_NOTE = "Your message was long, so I read the first {limit:,} characters."
-NOT_GROUNDED = (
-    "I don't have guidance on that in my library, and I'd rather not guess. "
-    "I can help with collaboration across teams and organisations: {examples}. "
-    "Would one of those be useful?"
-)
-EMPTY_INDEX = (
-    "My guidance library isn't loaded yet, so I can't answer well just now. "
-    "An administrator can run `tandem kb ingest` to load it."
-)
+_WORD = re.compile(r"[^\W\d_]{2,}")
+HELP_COMMANDS = "Type a question any time, or say *help* to see this again."
 
 
 @dataclass
 class Citation:
     doc_id: str
     title: str
+    path: str = ""
 
 
 @dataclass
@@ -49,7 +42,17 @@ class Answer:
     citations: list[Citation] = field(default_factory=list)
     mode: str = "offline"
     note: str = ""
-    kind: str = "answer"  # answer | not_grounded | empty | unavailable
+    # answer | follow_up | more_on | something_else | greeting | thanks | help | clarify |
+    # out_of_scope | not_grounded | empty | unavailable | one of conversation.REFUSALS
+    kind: str = "answer"
+    redirect: str = ""
+    points: list[Point] = field(default_factory=list)
+    used: list[str] = field(default_factory=list)  # passage ids already offered
+    search_text: str = ""  # what was searched, so a follow-up can build on it
+
+    @property
+    def is_refusal(self) -> bool:
+        return self.kind in REFUSALS
 
     def as_json(self) -> dict:
         return {
@@ -58,7 +61,40 @@ class Answer:
             "answer": self.answer,
             "citations": [{"doc_id": c.doc_id, "title": c.title} for c in self.citations],
             "mode": self.mode,
+            "kind": self.kind,
         }
+
+    def memory(self) -> dict:
+        """What a follow-up needs of this answer (kept with the conversation, then expired)."""
+        return {
+            "kind": self.kind,
+            "search_text": self.search_text,
+            "points": [
+                {"text": p.text, "doc_id": p.doc_id, "passage_id": p.passage_id, "n": p.citation}
+                for p in self.points
+            ],
+            "citations": [{"doc_id": c.doc_id, "title": c.title} for c in self.citations],
+            "used": list(self.used),
+        }
+
+
+@dataclass(frozen=True)
+class PreviousTurn:
+    """The earlier answer in this conversation, as `Answer.memory()` kept it."""
+
+    search_text: str
+    points: tuple[dict, ...] = ()
+    used: tuple[str, ...] = ()
+
+    @classmethod
+    def from_memory(cls, memory: dict | None) -> PreviousTurn | None:
+        if not memory or not memory.get("search_text"):
+            return None
+        return cls(
+            str(memory["search_text"]),
+            tuple(p for p in memory.get("points", []) if isinstance(p, dict)),
+            tuple(str(u) for u in memory.get("used", [])),
+        )
 
 
 class GuidanceService:
@@ -72,62 +108,218 @@ class GuidanceService:
             self._retriever = get_retriever(self.settings)
         return self._retriever
 
-    def _examples(self) -> str:
-        themes = load_taxonomy(self.settings.knowledge_dir / "taxonomy.yaml")
-        names = [t.name.lower() for t in themes[:4]]
-        return ", ".join(names[:-1]) + " or " + names[-1]
+    @property
+    def wording(self) -> Wording:
+        return load_wording(self.settings.prompts_dir)
 
-    def answer(self, question: str | None, history: list[tuple[str, str]] | None = None) -> Answer:
+    # --- the front door ----------------------------------------------------------------
+
+    def answer(
+        self,
+        question: str | None,
+        history: list[tuple[str, str]] | None = None,
+        previous: PreviousTurn | None = None,
+        commands: str = HELP_COMMANDS,
+        on_progress=None,
+    ) -> Answer:
+        """Tandem's reply to one message. `previous` is the earlier answer in this
+        conversation (for follow-ups); `history` the thread's turns (for a model);
+        `on_progress(text)` sees a model's checked points as they stream in."""
         cleaned = clean_query(question, self.settings.max_question_chars)
-        if not cleaned.text:
-            return Answer("", False, EMPTY_HINT, kind="empty")
+        text = cleaned.text
         note = (
-            TRUNCATED_NOTE.format(limit=self.settings.max_question_chars)
+            self.wording.text("truncated").format(limit=self.settings.max_question_chars)
             if cleaned.truncated
             else ""
         )
+        if not _WORD.search(text):  # nothing to read: emoji, punctuation, stray codes
+            return self._said("", "empty", self.wording.text("empty"))
+        intent = classify(text, self.wording)
+        if intent.kind in REFUSALS:
+            return self._said(text, intent.kind, self.wording.reply(intent.kind))
+        if intent.kind in ("greeting", "thanks"):
+            return self._said(text, intent.kind, self._conversation_reply(intent.kind))
+        if intent.kind == "help":
+            return self._said(text, "help", self.help_text(commands))
         if self.retriever.empty:
-            return Answer(cleaned.text, False, EMPTY_INDEX, note=note, kind="unavailable")
+            return self._said(text, "unavailable", self.wording.text("unavailable"), note)
+        if intent.kind == "more_on":
+            return self._more_on(text, intent, previous)
+        if intent.kind == "something_else":
+            return self._something_else(text, previous)
+        if intent.kind == "follow_up":
+            if previous is None:
+                topic = f" {intent.topic}" if intent.topic else ""
+                clarify = self.wording.text("follow_up", "clarify").format(topic=topic)
+                return self._said(text, "clarify", clarify, note)
+            search = f"{previous.search_text}\n{text}"
+            lead_in = self.wording.text("follow_up", "lead_in")
+            return self._question(text, search, note, history, "follow_up", lead_in, on_progress)
+        return self._question(text, text, note, history, on_progress=on_progress)
 
-        # In a thread, the previous question helps retrieval understand a short follow-up.
-        search_text = cleaned.text
-        if history:
-            earlier = [text for role, text in history if role == "user"][-1:]
-            if earlier:
-                search_text = f"{earlier[0][:500]}\n{cleaned.text}"
-        outcome = self.retriever.search(search_text)
-        if not outcome.grounded:
-            text = NOT_GROUNDED.format(examples=self._examples())
-            return Answer(cleaned.text, False, text, note=note, kind="not_grounded")
+    # --- replies that are not searches --------------------------------------------------
 
-        passages = [r for r in outcome.results if r.similarity >= self._floor()]
+    def _said(self, query: str, kind: str, text: str, note: str = "") -> Answer:
+        return Answer(query, False, text, note=note, kind=kind)
+
+    def _examples(self, count: int = 3) -> list[str]:
+        return list(self.wording.conversation["examples"][:count])
+
+    def _conversation_reply(self, kind: str) -> str:
+        reply = " ".join(self.wording.reply(kind).split())
+        one, two = self._examples(2)
+        return reply.format(example_one=one, example_two=two)
+
+    def help_text(self, commands: str = HELP_COMMANDS) -> str:
+        themes = load_taxonomy(self.settings.taxonomy_path)
+        listed = "\n".join(f"• *{t.name}*: {t.about[0].lower()}{t.about[1:]}" for t in themes)
+        examples = "\n".join(f"• _{e}_" for e in self._examples(3))
+        return self.wording.reply("help").format(
+            themes=listed, commands=commands.strip(), examples=examples
+        )
+
+    # --- questions ---------------------------------------------------------------------
+
+    def search(self, search_text: str) -> SearchOutcome:
+        return self.retriever.search(search_text, k=max(self.settings.retrieval_k, 5))
+
+    def _question(
+        self,
+        query: str,
+        search_text: str,
+        note: str,
+        history,
+        kind: str = "answer",
+        lead_in: str | None = None,
+        on_progress=None,
+    ) -> Answer:
+        outcome = self.search(search_text)
+        acknowledgement = self.wording.acknowledgement(query)
+        # Someone under strain is always in scope: how they are is what Tandem is for.
+        if not outcome.scope.in_scope and not acknowledgement:
+            answer = self._said(
+                query, "out_of_scope", self.wording.redirect(outcome.scope.redirect)
+            )
+            answer.redirect = outcome.scope.redirect
+            answer.note = note
+            return answer
+        if not outcome.results or outcome.best_similarity < self.settings.retrieval_min_similarity:
+            return self._said(query, "not_grounded", self.wording.text("not_grounded"), note)
+        composition = compose(outcome.results, acknowledgement=acknowledgement)
+        if len(composition.points) < 2:
+            return self._said(query, "not_grounded", self.wording.text("not_grounded"), note)
         if self.settings.llm_configured:
-            answer = self._model_answer(cleaned.text, passages, history, note)
-            if answer:
+            answer = self._model_answer(query, outcome, history, note, on_progress)
+            if answer is not None:
+                if answer.grounded:
+                    answer.kind, answer.search_text = kind, search_text
                 return answer
-        text = compose(cleaned.text, passages)
-        return Answer(cleaned.text, True, text, _citations(passages[:3]), "offline", note)
+        return self._from_composition(query, composition, note, kind, search_text, lead_in)
 
-    def _floor(self) -> float:
-        # Secondary passages may sit a little below the grounding threshold.
-        return self.settings.retrieval_min_similarity - 0.1
+    def _from_composition(
+        self,
+        query: str,
+        composition: Composition,
+        note: str,
+        kind: str,
+        search_text: str,
+        lead_in: str | None = None,
+    ) -> Answer:
+        text = composition.text(lead_in) if lead_in else composition.text()
+        return Answer(
+            query,
+            True,
+            text,
+            _citations(composition.cited),
+            "offline",
+            note,
+            kind=kind,
+            points=composition.points,
+            used=sorted(composition.used),
+            search_text=search_text,
+        )
 
-    def _model_answer(self, question, passages: list[SearchResult], history, note):
+    def _more_on(self, query: str, intent: Intent, previous: PreviousTurn | None) -> Answer:
+        if previous is None or not previous.points:
+            return self._said(query, "clarify", self.wording.text("more_on", "no_previous"))
+        count = len(previous.points)
+        index = count if intent.which == "last" else int(intent.which or 0)
+        if not 1 <= index <= count:
+            text = self.wording.text("more_on", "no_such_point").format(count=count)
+            return self._said(query, "clarify", text)
+        chosen = previous.points[index - 1]
+        doc = self.retriever.document(str(chosen.get("doc_id", "")))
+        if doc is None:
+            return self._said(query, "clarify", self.wording.text("more_on", "no_previous"))
+        vector = self.retriever.encode_query(previous.search_text)
+        more = expand(doc, str(chosen.get("passage_id", "")), vector)
+        pitfalls = [p for p in doc.advice(("pitfall",))]
+        pitfalls.sort(key=lambda p: -float(p.vector @ vector))
+        lines = [f"{self.wording.text('more_on', 'lead_in')} _{chosen.get('text', '')}_", ""]
+        lines += [f"• {line} [1]" for line in more]
+        if pitfalls:
+            lines += ["", f"*Watch for:* {pitfalls[0].text} [1]"]
+        if doc.question:
+            lines += ["", f"_Something to sit with: {doc.question}_"]
+        return Answer(
+            query,
+            True,
+            "\n".join(lines),
+            [Citation(doc.doc_id, doc.title, doc.path)],
+            kind="more_on",
+            points=[Point(str(chosen.get("text", "")), doc.doc_id, "", 1)],
+            used=list(previous.used),
+            search_text=previous.search_text,
+        )
+
+    def _something_else(self, query: str, previous: PreviousTurn | None) -> Answer:
+        if previous is None:
+            return self._said(query, "clarify", self.wording.text("something_else", "no_previous"))
+        outcome = self.search(previous.search_text)
+        skip = set(previous.used)
+        composition = compose(outcome.results, skip=skip, opening="")
+        if len(composition.points) < 2:
+            deeper = compose(outcome.results[1:], skip=skip, opening="")
+            composition = deeper if len(deeper.points) >= 2 else composition
+        if len(composition.points) < 2:
+            text = self.wording.text("something_else", "nothing_more")
+            return self._said(query, "clarify", text)
+        answer = self._from_composition(
+            query,
+            composition,
+            "",
+            "something_else",
+            previous.search_text,
+            self.wording.text("something_else", "lead_in"),
+        )
+        answer.used = sorted(skip | composition.used)
+        return answer
+
+    # --- the model path ----------------------------------------------------------------
+
+    def _model_answer(self, query, outcome: SearchOutcome, history, note, on_progress=None):
+        from bot.guidance.llm import ModelAnswerRejected, ModelDeclined, ask_model
+
         started = time.perf_counter()
         try:
-            reply = ask_model(self.settings, question, passages, history)
+            reply = ask_model(self.settings, query, outcome, history, on_progress)
+        except ModelDeclined:
+            MODEL_FALLBACKS.labels(reason="declined").inc()
+            answer = self._said(query, "not_grounded", self.wording.text("not_grounded"), note)
+            answer.mode = "llm"
+            return answer
         except ModelAnswerRejected as reason:
             MODEL_FALLBACKS.labels(reason="rejected").inc()
             log.warning("model answer rejected (%s); using the offline composer", reason)
             return None
         except Exception as error:  # any model failure falls back, never crashes
-            MODEL_FALLBACKS.labels(reason=type(error).__name__[:40]).inc()
+            MODEL_FALLBACKS.labels(reason="error").inc()
             log.warning("model call failed (%s); using the offline composer", type(error).__name__)
             return None
         finally:
             MODEL_SECONDS.observe(time.perf_counter() - started)
-        return Answer(question, True, reply.text, _citations(reply.cited), "llm", note)
+        return Answer(query, True, reply.text, _citations(reply.cited), "llm", note)
 
 
 def _citations(results: list[SearchResult]) -> list[Citation]:
-    return [Citation(r.doc_id, r.title) for r in results]
+    return [Citation(r.doc_id, r.title, r.path) for r in results]

@@ -1,4 +1,8 @@
-"""Curated knowledge documents: parsing and validation (`tandem kb check`)."""
+"""Curated knowledge documents: parsing and validation (`tandem kb check`).
+
+The format is described for writers in `knowledge/WRITING.md`. Code tells guidance from
+story by the section headings, which come from a small fixed set (`SECTIONS`).
+"""
 
 from __future__ import annotations
 
@@ -13,15 +17,104 @@ import yaml
 from bot.text import clean_text, invisible_characters
 
 ID_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-REQUIRED_FIELDS = ("id", "title", "themes", "summary", "audience", "last_reviewed", "sources")
-REQUIRED_SECTIONS = (
-    "what good looks like",
-    "how to start this week",
-    "common pitfalls",
-    "an example from practice",
-    "a question to reflect on",
+REQUIRED_FIELDS = (
+    "id",
+    "title",
+    "themes",
+    "summary",
+    "insight",
+    "audience",
+    "last_reviewed",
+    "questions",
+    "sources",
 )
-MIN_WORDS, MAX_WORDS = 300, 900
+# Section heading (lower case) -> kind. Answers are made from guidance, action and pitfall
+# sections; the story only helps a reader picture it and is never quoted as advice.
+SECTIONS = {
+    "what good looks like": "guidance",
+    "how it works": "guidance",
+    "how to start this week": "action",
+    "a conversation plan": "action",
+    "a checklist": "action",
+    "common pitfalls": "pitfall",
+    "when this does not work": "limits",
+    "an illustrative example": "story",
+    "a question to reflect on": "question",
+}
+# Each group needs at least one of its headings.
+REQUIRED_SECTIONS = (
+    ("what good looks like", "how it works"),
+    ("how to start this week", "a conversation plan", "a checklist"),
+    ("common pitfalls",),
+    ("an illustrative example",),
+    ("a question to reflect on",),
+)
+ADVICE_KINDS = ("guidance", "action", "pitfall", "limits")
+MIN_WORDS, MAX_WORDS = 350, 1000
+MIN_QUESTIONS, MAX_QUESTIONS = 5, 10
+INSIGHT_CHARS = (60, 300)
+# A bullet is shown on its own, so it may not open by pointing back at something else.
+BACK_POINTING = {
+    "this",
+    "that",
+    "it",
+    "they",
+    "these",
+    "those",
+    "instead",
+    "also",
+    "but",
+    "so",
+    "then",
+    "however",
+    "another",
+    "here",
+    "such",
+    "both",
+    "he",
+    "she",
+    "his",
+    "her",
+    "their",
+    "its",
+}
+EXAMPLE_OPENINGS = ("picture ", "an illustrative example")
+SLACK_CONTROL = re.compile(r"<\s*(?:[!@#]|https?:|mailto:)", re.I)
+HTML_TAG = re.compile(r"</?[a-z][a-z0-9]*(?:\s[^<>]*)?/?>", re.I)
+LINK = re.compile(r"https?://|\bwww\.[a-z0-9-]+\.[a-z]", re.I)
+_BULLET = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+(.*)$")
+_FIRST_WORD = re.compile(r"[*_\"'“‘(]*([A-Za-z']+)")
+
+
+@dataclass(frozen=True)
+class Section:
+    heading: str  # as written
+    kind: str  # see SECTIONS
+    text: str
+    line: int  # of the heading, in the file
+    text_line: int = 0  # of the text's first line, in the file
+
+    def bullets(self) -> list[str]:
+        """The section's bullets (continuation lines joined); paragraphs count as one each."""
+        items: list[str] = []
+        current: list[str] | None = None
+        for raw in self.text.split("\n"):
+            match = _BULLET.match(raw)
+            if match:
+                if current:
+                    items.append(" ".join(current))
+                current = [match.group(1).strip()]
+            elif not raw.strip():
+                if current:
+                    items.append(" ".join(current))
+                current = None
+            elif current is not None:
+                current.append(raw.strip())
+            else:
+                current = [raw.strip()]
+        if current:
+            items.append(" ".join(current))
+        return [item for item in items if item]
 
 
 @dataclass(frozen=True)
@@ -30,21 +123,27 @@ class KnowledgeDoc:
     title: str
     themes: tuple[str, ...]
     summary: str
+    insight: str
     audience: str
     last_reviewed: dt.date
+    questions: tuple[str, ...]
     sources: tuple[str, ...]
     body: str
     path: Path
     content_hash: str
+    lead: str = ""
+    sections: tuple[Section, ...] = ()
+
+    def section(self, kind: str) -> list[Section]:
+        return [s for s in self.sections if s.kind == kind]
 
     @property
     def reflective_question(self) -> str:
-        """The closing question of the document, used by the offline composer."""
-        match = re.search(r"^##\s+A question to reflect on\s*$(.*)", self.body, re.I | re.M | re.S)
-        if not match:
-            return ""
-        text = match.group(1).strip().split("\n\n")[0]
-        return text.strip().strip("*_ ").strip()
+        """The closing question of the document."""
+        for section in self.section("question"):
+            text = section.text.strip().split("\n\n")[0]
+            return " ".join(text.split()).strip("*_ ").strip()
+        return ""
 
 
 @dataclass
@@ -61,6 +160,7 @@ class Problem:
 class CheckReport:
     documents: list[KnowledgeDoc] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -79,7 +179,7 @@ def _split_front_matter(text: str) -> tuple[str, str, int] | None:
     if end < 0:
         return None
     front = text[4:end]
-    body_line = front.count("\n") + 3
+    body_line = front.count("\n") + 4  # the line after the closing ---
     return front, text[end + 5 :], body_line
 
 
@@ -88,6 +188,37 @@ def _field_line(front: str, name: str) -> int:
         if line.startswith(f"{name}:"):
             return number
     return 1
+
+
+def split_sections(body: str, body_line: int) -> tuple[str, list[tuple[str, str, int, int]]]:
+    """The lead (text before the first `##`) and each section as
+    (heading, text, heading's file line, text's first file line)."""
+    lead: list[str] = []
+    sections: list[tuple[str, list[str], int]] = []
+    for offset, line in enumerate(body.split("\n")):
+        heading = re.match(r"^##\s+(.+?)\s*#*\s*$", line)
+        if heading and not line.startswith("###"):
+            sections.append((heading.group(1).strip(), [], body_line + offset))
+        elif sections:
+            sections[-1][1].append(line)
+        elif not line.startswith("# "):
+            lead.append(line)
+    found = []
+    for heading, lines, number in sections:
+        blank = next((i for i, line in enumerate(lines) if line.strip()), 0)
+        found.append((heading, "\n".join(lines).strip(), number, number + 1 + blank))
+    return "\n".join(lead).strip(), found
+
+
+def _text_problems(value: str, where: str, allow_links: bool = False) -> list[str]:
+    found = []
+    if SLACK_CONTROL.search(value):
+        found.append(f"{where} contains a Slack control sequence or angle-bracket link")
+    elif HTML_TAG.search(value):
+        found.append(f"{where} contains HTML")
+    if not allow_links and LINK.search(value):
+        found.append(f"{where} contains a link (links belong in `sources` only)")
+    return found
 
 
 def parse_document(path: Path, known_themes: set[str], today: dt.date | None = None):
@@ -124,10 +255,10 @@ def parse_document(path: Path, known_themes: set[str], today: dt.date | None = N
         problem(2, "front-matter must be a mapping of fields")
         return None, problems
 
-    for name in REQUIRED_FIELDS:
-        if name not in meta:
-            problem(1, f"missing field '{name}'")
-    if problems and any("missing field" in p.message for p in problems):
+    missing = [name for name in REQUIRED_FIELDS if name not in meta]
+    for name in missing:
+        problem(1, f"missing field '{name}'")
+    if missing:
         return None, problems
 
     doc_id = meta["id"]
@@ -136,11 +267,22 @@ def parse_document(path: Path, known_themes: set[str], today: dt.date | None = N
     elif doc_id != path.stem:
         problem(_field_line(front, "id"), f"id '{doc_id}' does not match the file name")
 
-    for name in ("title", "summary", "audience"):
-        if not isinstance(meta[name], str) or not meta[name].strip():
+    for name in ("title", "summary", "insight", "audience"):
+        value = meta[name]
+        if not isinstance(value, str) or not value.strip():
             problem(_field_line(front, name), f"'{name}' must be non-empty text")
+            continue
+        for message in _text_problems(value, f"'{name}'"):
+            problem(_field_line(front, name), message)
     if isinstance(meta["summary"], str) and len(meta["summary"]) > 300:
         problem(_field_line(front, "summary"), "summary should be one sentence (under 300 chars)")
+    insight = meta["insight"] if isinstance(meta["insight"], str) else ""
+    low, high = INSIGHT_CHARS
+    if insight and not low <= len(insight.strip()) <= high:
+        problem(
+            _field_line(front, "insight"),
+            f"insight has {len(insight.strip())} characters; expected {low}-{high}",
+        )
 
     themes = meta["themes"]
     themes_line = _field_line(front, "themes")
@@ -152,6 +294,22 @@ def parse_document(path: Path, known_themes: set[str], today: dt.date | None = N
             problem(themes_line, f"unknown theme '{theme}' (not in taxonomy.yaml)")
     if len(set(themes)) != len(themes):
         problem(themes_line, "a theme is listed twice")
+
+    questions = meta["questions"]
+    questions_line = _field_line(front, "questions")
+    if not isinstance(questions, list) or not all(
+        isinstance(q, str) and 3 <= len(q.strip()) <= 400 for q in questions
+    ):
+        problem(questions_line, "questions must be a list of short texts (3-400 characters)")
+        questions = []
+    elif not MIN_QUESTIONS <= len(questions) <= MAX_QUESTIONS:
+        problem(
+            questions_line,
+            f"{len(questions)} questions; expected {MIN_QUESTIONS}-{MAX_QUESTIONS}",
+        )
+    for question in questions:
+        for message in _text_problems(question, "a question"):
+            problem(questions_line, message)
 
     reviewed = meta["last_reviewed"]
     reviewed_line = _field_line(front, "last_reviewed")
@@ -172,14 +330,37 @@ def parse_document(path: Path, known_themes: set[str], today: dt.date | None = N
     if not isinstance(sources, list) or not all(isinstance(s, str) and s for s in sources):
         problem(_field_line(front, "sources"), "sources must be a list of attribution strings")
         sources = []
+    for source in sources:
+        for message in _text_problems(source, "a source", allow_links=True):
+            problem(_field_line(front, "sources"), message)
 
     words = len(body.split())
     if not MIN_WORDS <= words <= MAX_WORDS:
         problem(body_line, f"body has {words} words; expected {MIN_WORDS}-{MAX_WORDS}")
-    headings = [h.strip().lower() for h in re.findall(r"^##\s+(.+)$", body, re.M)]
-    for section in REQUIRED_SECTIONS:
-        if not any(h.startswith(section) for h in headings):
-            problem(body_line, f"missing section '## {section.capitalize()}'")
+    for offset, line in enumerate(body.split("\n")):
+        for message in _text_problems(line, "the text"):
+            problem(body_line + offset, message)
+
+    lead, raw_sections = split_sections(body, body_line)
+    sections: list[Section] = []
+    seen: set[str] = set()
+    for heading, section_text, line, text_line in raw_sections:
+        name = heading.lower().rstrip(":").strip()
+        if name not in SECTIONS:
+            known = ", ".join(f"'{h.capitalize()}'" for h in SECTIONS)
+            problem(line, f"unknown section '## {heading}' (use one of {known})")
+            continue
+        if name in seen:
+            problem(line, f"section '## {heading}' appears twice")
+            continue
+        seen.add(name)
+        sections.append(Section(heading, SECTIONS[name], section_text, line, text_line))
+    for group in REQUIRED_SECTIONS:
+        if not seen.intersection(group):
+            wanted = " or ".join(f"'## {g.capitalize()}'" for g in group)
+            problem(body_line, f"missing section {wanted}")
+    for section in sections:
+        problems.extend(_section_problems(path, section))
 
     if problems:
         return None, problems
@@ -188,17 +369,55 @@ def parse_document(path: Path, known_themes: set[str], today: dt.date | None = N
         title=clean_text(meta["title"]),
         themes=tuple(themes),
         summary=clean_text(meta["summary"]),
+        insight=clean_text(insight),
         audience=clean_text(meta["audience"]),
         last_reviewed=reviewed,
+        questions=tuple(clean_text(q) for q in questions),
         sources=tuple(sources),
         body=clean_text(body),
         path=path,
         content_hash=hashlib.sha256(raw.encode("utf-8")).hexdigest(),
+        lead=clean_text(lead),
+        sections=tuple(Section(s.heading, s.kind, clean_text(s.text), s.line) for s in sections),
     )
     return doc, problems
 
 
-def check_knowledge_base(knowledge_dir: Path, known_themes: set[str]) -> CheckReport:
+def _section_problems(path: Path, section: Section) -> list[Problem]:
+    problems: list[Problem] = []
+    if section.kind == "story":
+        opening = section.text.lstrip("*_ ").lower()
+        if not opening.startswith(EXAMPLE_OPENINGS):
+            problems.append(
+                Problem(
+                    path,
+                    section.line,
+                    "the example must open with 'Picture …' or 'An illustrative example:'",
+                )
+            )
+        if re.search(r"\bwe(?:'ve| have) seen\b", section.text, re.I):
+            problems.append(Problem(path, section.line, "'we have seen': examples are composites"))
+    if section.kind in ADVICE_KINDS:
+        for offset, raw in enumerate(section.text.split("\n")):
+            match = _BULLET.match(raw)
+            if not match:
+                continue
+            first = _FIRST_WORD.match(match.group(1))
+            if first and first.group(1).lower() in BACK_POINTING:
+                problems.append(
+                    Problem(
+                        path,
+                        section.text_line + offset,
+                        f"bullet opens with '{first.group(1)}', which points back: "
+                        "each bullet must stand on its own",
+                    )
+                )
+    return problems
+
+
+def check_knowledge_base(
+    knowledge_dir: Path, known_themes: set[str], *, near_duplicates: bool = False
+) -> CheckReport:
     report = CheckReport()
     seen: dict[str, Path] = {}
     paths = document_paths(knowledge_dir)
@@ -216,4 +435,56 @@ def check_knowledge_base(knowledge_dir: Path, known_themes: set[str]) -> CheckRe
             continue
         seen[doc.id] = path
         report.documents.append(doc)
+    if near_duplicates and len(report.documents) > 1:
+        report.warnings.extend(near_duplicate_warnings(report.documents))
     return report
+
+
+NEAR_DUPLICATE_SIMILARITY = 0.9
+
+
+def near_duplicate_warnings(
+    documents: list[KnowledgeDoc], threshold: float = NEAR_DUPLICATE_SIMILARITY
+) -> list[Problem]:
+    """Pairs of documents whose title, insight and advice say nearly the same thing.
+
+    Each document is the mean of its passages' vectors (the ones the index holds, so a
+    check after an ingest embeds nothing new)."""
+    import numpy as np
+
+    from bot.knowledge.embedcache import CACHE_NAME, EmbeddingCache
+    from bot.knowledge.passages import passages_of
+
+    cache = EmbeddingCache(documents[0].path.parent.parent / CACHE_NAME)
+    rows = []
+    for doc in documents:
+        texts = [p.text for p in passages_of(doc) if p.kind in ("card", "guidance", "action")]
+        vector = cache.encode(texts).mean(axis=0)
+        rows.append(vector / max(float(np.linalg.norm(vector)), 1e-9))
+    cache.save()
+    vectors = np.asarray(rows)
+    similarity = vectors @ vectors.T
+    warnings = []
+    for i in range(len(documents)):
+        for j in range(i + 1, len(documents)):
+            if similarity[i, j] >= threshold:
+                warnings.append(
+                    Problem(
+                        documents[i].path,
+                        2,
+                        f"near-duplicate of {documents[j].path.name} "
+                        f"(similarity {similarity[i, j]:.2f}): merge them or make each distinct",
+                    )
+                )
+    return warnings
+
+
+def load_document(knowledge_dir: Path, doc_id: str, known_themes: set[str]) -> KnowledgeDoc | None:
+    """One document by id (for a View button or the CLI); None when unknown or invalid."""
+    if not isinstance(doc_id, str) or not ID_PATTERN.match(doc_id) or len(doc_id) > 120:
+        return None  # never a path: an id can only name a file inside docs/
+    path = Path(knowledge_dir) / "docs" / f"{doc_id}.md"
+    if not path.is_file():
+        return None
+    doc, _problems = parse_document(path, known_themes)
+    return doc

@@ -1,4 +1,4 @@
-"""The knowledge index: chunks of curated documents in Chroma, ingested incrementally."""
+"""The knowledge index: passages of curated documents in Chroma, ingested incrementally."""
 
 from __future__ import annotations
 
@@ -9,31 +9,21 @@ from pathlib import Path
 
 import chromadb
 from chromadb.config import Settings as ChromaSettings
-from langchain_text_splitters import MarkdownHeaderTextSplitter, RecursiveCharacterTextSplitter
 
 from bot.knowledge.documents import KnowledgeDoc, check_knowledge_base
-from bot.knowledge.embeddings import TandemMiniLM, get_encoder
+from bot.knowledge.embedcache import CACHE_NAME, EmbeddingCache
+from bot.knowledge.embeddings import TandemMiniLM
+from bot.knowledge.passages import Passage, passages_of
+from bot.knowledge.scope import scope_texts
 from bot.knowledge.taxonomy import load_taxonomy
 from bot.settings import Settings
 
-CHUNK_SIZE = 900
-CHUNK_OVERLAP = 120
+SCHEMA = 2  # passages by section (bot/knowledge/passages.py); older indexes are rebuilt
+ADD_BATCH = 1000
 
 
 class KnowledgeBaseInvalid(Exception):
     """Raised when documents fail `tandem kb check`; ingest refuses to index them."""
-
-
-@dataclass(frozen=True)
-class Chunk:
-    id: str
-    doc_id: str
-    section: str
-    text: str
-
-    def embedding_text(self, title: str) -> str:
-        # Title and section give short passages the context a reader would have.
-        return f"{title}. {self.section}. {self.text}" if self.section else f"{title}. {self.text}"
 
 
 @dataclass
@@ -43,6 +33,7 @@ class IngestReport:
     removed: int = 0
     unchanged: int = 0
     chunks: int = 0
+    embedded: int = 0  # texts that went through the model (the rest came from the cache)
     seconds: float = 0.0
 
 
@@ -72,24 +63,6 @@ def get_collection(settings: Settings, client=None):
     )
 
 
-def chunk_document(doc: KnowledgeDoc) -> list[Chunk]:
-    """Split on headings first, then by size, so chunks keep their section."""
-    header_splitter = MarkdownHeaderTextSplitter(
-        headers_to_split_on=[("#", "title"), ("##", "section")], strip_headers=True
-    )
-    size_splitter = RecursiveCharacterTextSplitter(
-        chunk_size=CHUNK_SIZE, chunk_overlap=CHUNK_OVERLAP
-    )
-    chunks: list[Chunk] = []
-    for part in header_splitter.split_text(doc.body):
-        section = part.metadata.get("section", "")
-        for piece in size_splitter.split_text(part.page_content):
-            if len(piece.split()) < 5:
-                continue
-            chunks.append(Chunk(f"{doc.id}#{len(chunks)}", doc.id, section, piece.strip()))
-    return chunks
-
-
 def load_documents(settings: Settings) -> list[KnowledgeDoc]:
     themes = {t.slug for t in load_taxonomy(settings.knowledge_dir / "taxonomy.yaml")}
     report = check_knowledge_base(settings.knowledge_dir, themes)
@@ -99,19 +72,30 @@ def load_documents(settings: Settings) -> list[KnowledgeDoc]:
     return report.documents
 
 
+def embedding_cache(settings: Settings) -> EmbeddingCache:
+    return EmbeddingCache(settings.knowledge_dir / CACHE_NAME)
+
+
 def ingest(
     settings: Settings,
     collection=None,
     on_progress: Callable[[int, int, str], None] | None = None,
 ) -> IngestReport:
-    """Bring the index in line with the documents: add, replace and delete by content hash."""
+    """Bring the index in line with the documents: add, replace and delete by content hash.
+
+    Every document is checked first; if any fails, nothing in the index is touched."""
     started = time.perf_counter()
     collection = collection or get_collection(settings)
     documents = load_documents(settings)
     stored = collection.get(include=["metadatas"])
     indexed: dict[str, str] = {}
+    outdated = False
     for meta in stored["metadatas"] or []:
-        indexed[meta["doc_id"]] = meta["content_hash"]
+        indexed[meta["doc_id"]] = meta.get("content_hash", "")
+        outdated = outdated or meta.get("schema") != SCHEMA
+    if outdated and stored["ids"]:  # an index from an older Tandem: rebuild it whole
+        collection.delete(ids=list(stored["ids"]))
+        indexed = {}
 
     report = IngestReport()
     current = {doc.id for doc in documents}
@@ -119,6 +103,8 @@ def ingest(
         collection.delete(where={"doc_id": doc_id})
         report.removed += 1
 
+    cache = embedding_cache(settings)
+    known = len(cache)
     changed = [doc for doc in documents if indexed.get(doc.id) != doc.content_hash]
     report.unchanged = len(documents) - len(changed)
     for position, doc in enumerate(changed, start=1):
@@ -127,28 +113,37 @@ def ingest(
             report.updated += 1
         else:
             report.added += 1
-        chunks = chunk_document(doc)
-        vectors = get_encoder().encode([c.embedding_text(doc.title) for c in chunks])
-        collection.add(
-            ids=[c.id for c in chunks],
-            embeddings=[list(map(float, v)) for v in vectors],
-            documents=[c.text for c in chunks],
-            metadatas=[_metadata(doc, c) for c in chunks],
-        )
+        passages = passages_of(doc)
+        vectors = cache.encode([p.text for p in passages])
+        for start in range(0, len(passages), ADD_BATCH):
+            batch = slice(start, start + ADD_BATCH)
+            collection.add(
+                ids=[p.id for p in passages[batch]],
+                embeddings=vectors[batch].tolist(),
+                documents=[p.text for p in passages[batch]],
+                metadatas=[_metadata(doc, p) for p in passages[batch]],
+            )
         if on_progress:
             on_progress(position, len(changed), doc.id)
+    report.embedded = max(0, len(cache) - known)
+    cache.keep_only([p.text for doc in documents for p in passages_of(doc)] + scope_texts(settings))
+    cache.save()
     report.chunks = collection.count()
     report.seconds = time.perf_counter() - started
     return report
 
 
-def _metadata(doc: KnowledgeDoc, chunk: Chunk) -> dict:
+def _metadata(doc: KnowledgeDoc, passage: Passage) -> dict:
     return {
+        "schema": SCHEMA,
         "doc_id": doc.id,
+        "kind": passage.kind,
+        "position": passage.position,
         "title": doc.title,
         "themes": ",".join(doc.themes),
-        "section": chunk.section,
+        "section": passage.section,
         "summary": doc.summary,
+        "insight": doc.insight,
         "question": doc.reflective_question,
         "content_hash": doc.content_hash,
         "path": Path(doc.path).name,

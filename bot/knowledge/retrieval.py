@@ -1,7 +1,16 @@
-"""Hybrid retrieval: BM25 and dense results fused by reciprocal rank, grouped by document.
+"""Finding the right guidance: documents ranked by what they advise and how leaders ask.
 
-The abstain rule is deliberately simple and calibrated on data (bench/eval, dev split):
-a question is grounded only when its best passage is semantically close enough.
+The index holds passages by section (`bot/knowledge/passages.py`). A document's score is
+its best passage by meaning, with the illustrative example weighed down so that the nouns
+in a story ("the hospice", "our directors") cannot outrank guidance that fits, plus a
+keyword score over everything but the story. Questions are read twice, as written and with
+organisation names replaced by their group (`knowledge/vocabulary.yaml`), so which partner
+a question names does not sway the result. No two near-identical documents share the top
+three. A scope gate (`bot/knowledge/scope.py`) decides whether the question is about
+leading collaboratively at all.
+
+Everything is held in memory (a few thousand 384-float vectors): a search is one matrix
+product and a BM25 lookup, a few milliseconds on two cores.
 """
 
 from __future__ import annotations
@@ -16,16 +25,45 @@ import bm25s
 import numpy as np
 import Stemmer
 
+from bot.knowledge.embedcache import EmbeddingCache
 from bot.knowledge.embeddings import get_encoder
-from bot.knowledge.index import get_collection
+from bot.knowledge.index import CACHE_NAME, get_collection
+from bot.knowledge.scope import ScopeGate, ScopeVerdict, load_examples, scope_dir
+from bot.knowledge.vocabulary import load_vocabulary
 from bot.metrics import RETRIEVAL_SECONDS
 from bot.settings import Settings
 
 logging.getLogger("bm25s").setLevel(logging.WARNING)
 
 Mode = Literal["hybrid", "bm25", "dense"]
-RRF_K = 60
-CANDIDATES = 40
+KINDS = ("card", "question", "lead", "guidance", "action", "pitfall", "limits", "story", "reflect")
+# A document is scored by signals over groups of its passages: how leaders ask for it (its
+# questions and card) and what it advises, each by meaning (the best passage's similarity)
+# and by keywords (BM25). Each signal is standardised across documents for the question
+# (z-scores), then weighted. The story has the smallest weight: it may help recall, but its
+# nouns must not outrank guidance that fits. Weights chosen on the dev split (make bench).
+ASKED = ("card", "question")
+ADVICE = ("lead", "guidance", "action", "pitfall", "limits")
+SIGNAL_WEIGHTS = {
+    "asked_meaning": 1.0,
+    "advice_meaning": 0.75,
+    "story_meaning": 0.1,
+    "all_keywords": 1.0,  # everything but the story and the closing question
+    "asked_keywords": 0.75,
+}
+DUPLICATE_SIMILARITY = 0.9  # documents this alike do not share the top three
+IN_SCOPE_KINDS = ASKED
+
+
+@dataclass(frozen=True)
+class ScoredPassage:
+    id: str
+    kind: str
+    section: str
+    text: str
+    position: int
+    similarity: float
+    vector: np.ndarray = field(repr=False, compare=False)
 
 
 @dataclass
@@ -34,11 +72,14 @@ class SearchResult:
     title: str
     themes: list[str]
     score: float
-    text: str
+    text: str  # the best-matching advice passage (or the insight)
     section: str
     similarity: float
     summary: str
-    question: str
+    question: str  # the document's closing reflective question
+    insight: str = ""
+    path: str = ""
+    passages: list[ScoredPassage] = field(default_factory=list, repr=False)
 
     def as_json(self) -> dict:
         return {
@@ -49,6 +90,9 @@ class SearchResult:
             "text": self.text,
         }
 
+    def advice(self, kinds=("guidance", "action")) -> list[ScoredPassage]:
+        return [p for p in self.passages if p.kind in kinds]
+
 
 @dataclass
 class SearchOutcome:
@@ -57,130 +101,268 @@ class SearchOutcome:
     grounded: bool
     best_similarity: float
     timings: dict[str, float] = field(default_factory=dict)
+    scope: ScopeVerdict = field(default_factory=lambda: ScopeVerdict(True, 1.0, ""))
+    vector: np.ndarray | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True)
+class _Doc:
+    doc_id: str
+    title: str
+    themes: list[str]
+    summary: str
+    insight: str
+    question: str
+    path: str
 
 
 class Retriever:
-    """Holds the BM25 index in memory and queries Chroma for dense neighbours."""
+    """Loads the index into memory once; `reload()` after an ingest."""
 
     def __init__(self, settings: Settings, collection=None) -> None:
         self.settings = settings
         self.collection = collection or get_collection(settings)
+        self.vocabulary = load_vocabulary(settings.knowledge_dir / "vocabulary.yaml")
         self._stemmer = Stemmer.Stemmer("english")
         self._lock = threading.Lock()
         self.reload()
 
+    # --- loading ---------------------------------------------------------------------
+
     def reload(self) -> None:
-        """Rebuild the keyword index from what Chroma holds (one source of truth)."""
-        stored = self.collection.get(include=["documents", "metadatas"])
-        self.ids: list[str] = list(stored["ids"])
-        self.texts: list[str] = list(stored["documents"] or [])
-        self.metas: list[dict] = list(stored["metadatas"] or [])
-        self._position = {chunk_id: i for i, chunk_id in enumerate(self.ids)}
-        self._bm25 = None
-        if self.ids:
-            corpus = [
-                f"{m['title']} {m.get('section', '')} {t}"
-                for m, t in zip(self.metas, self.texts, strict=True)
-            ]
-            tokens = self._tokenize(corpus)
-            self._bm25 = bm25s.BM25()
-            self._bm25.index(tokens, show_progress=False)
+        stored = self.collection.get(include=["documents", "metadatas", "embeddings"])
+        ids = list(stored["ids"])
+        metas = list(stored["metadatas"] or [])
+        texts = list(stored["documents"] or [])
+        embeddings = stored["embeddings"]
+        order = sorted(
+            range(len(ids)), key=lambda i: (metas[i]["doc_id"], int(metas[i].get("position", 0)))
+        )
+        self.passage_ids = [ids[i] for i in order]
+        self.passage_meta = [metas[i] for i in order]
+        self.passage_text = [texts[i] for i in order]
+        self.matrix = (
+            np.asarray([embeddings[i] for i in order], dtype=np.float32)
+            if ids
+            else np.zeros((0, 384), dtype=np.float32)
+        )
+        self.docs: dict[str, _Doc] = {}
+        for meta in self.passage_meta:
+            if meta["doc_id"] not in self.docs:
+                self.docs[meta["doc_id"]] = _Doc(
+                    meta["doc_id"],
+                    meta["title"],
+                    [t for t in meta.get("themes", "").split(",") if t],
+                    meta.get("summary", ""),
+                    meta.get("insight", ""),
+                    meta.get("question", ""),
+                    meta.get("path", ""),
+                )
+        self.doc_order = list(self.docs)
+        doc_index = {doc_id: i for i, doc_id in enumerate(self.doc_order)}
+        self.passage_doc = np.array(
+            [doc_index[m["doc_id"]] for m in self.passage_meta], dtype=np.int64
+        )
+        kind_index = {kind: i for i, kind in enumerate(KINDS)}
+        self.passage_kind = np.array(
+            [kind_index.get(m.get("kind", "guidance"), 3) for m in self.passage_meta],
+            dtype=np.int64,
+        )
+        self._groups = {
+            "asked": np.isin(self.passage_kind, [KINDS.index(k) for k in ASKED]),
+            "advice": np.isin(self.passage_kind, [KINDS.index(k) for k in ADVICE]),
+            "story": self.passage_kind == KINDS.index("story"),
+        }
+        self._build_keywords()
+        self._build_doc_vectors()
+        self._build_scope()
+
+    def _bm25_over(self, kinds: tuple[str, ...]):
+        corpus: dict[int, list[str]] = {i: [] for i in range(len(self.doc_order))}
+        for position, meta in enumerate(self.passage_meta):
+            if meta.get("kind") in kinds:
+                text = self.vocabulary_expanded(self.passage_text[position])
+                corpus[int(self.passage_doc[position])].append(text)
+        index = bm25s.BM25()
+        index.index(
+            self._tokenize([" ".join(corpus[i]) for i in range(len(self.doc_order))]),
+            show_progress=False,
+        )
+        return index
+
+    def _build_keywords(self) -> None:
+        self._keyword_indexes = {}
+        if self.doc_order:
+            self._keyword_indexes = {
+                "all_keywords": self._bm25_over(ASKED + ADVICE),
+                "asked_keywords": self._bm25_over(ASKED),
+            }
+
+    def _build_doc_vectors(self) -> None:
+        """One vector per document (its card and advice), to keep near-twins apart."""
+        vectors = np.zeros((len(self.doc_order), self.matrix.shape[1]), dtype=np.float32)
+        advice = np.isin(
+            self.passage_kind, [KINDS.index(k) for k in ("card", "guidance", "action")]
+        )
+        np.add.at(vectors, self.passage_doc[advice], self.matrix[advice])
+        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+        self.doc_vectors = vectors / np.clip(norms, 1e-9, None)
+
+    def _build_scope(self) -> None:
+        examples = load_examples(scope_dir(self.settings))
+        self.scope_cache = EmbeddingCache(self.settings.knowledge_dir / CACHE_NAME)
+        inside_kb = self.matrix[
+            np.isin(self.passage_kind, [KINDS.index(k) for k in IN_SCOPE_KINDS])
+        ]
+        inside = np.vstack([inside_kb, self.scope_cache.encode(list(examples.inside))])
+        outside = self.scope_cache.encode(list(examples.outside))
+        self.scope = ScopeGate(inside, outside, examples.redirects, examples.threshold)
 
     @property
     def empty(self) -> bool:
-        return not self.ids
+        return not self.passage_ids
+
+    # --- searching -------------------------------------------------------------------
+
+    def vocabulary_expanded(self, text: str) -> str:
+        groups = self.vocabulary.groups_in(text)
+        return f"{text} {' '.join(groups)}" if groups else text
 
     def _tokenize(self, texts: list[str]) -> list[list[str]]:
         return bm25s.tokenize(
             texts, stopwords="en", stemmer=self._stemmer, return_ids=False, show_progress=False
         )
 
-    def _keyword_ranking(self, query: str) -> list[tuple[int, float]]:
-        tokens = self._tokenize([query])[0]
-        if not tokens or self._bm25 is None:
-            return []
+    def encode_query(self, query: str) -> np.ndarray:
+        """The question's vector: as written and with organisation names generalised."""
+        normalised = self.vocabulary.normalise(query)
+        texts = [query] if normalised == query else [query, normalised]
+        vectors = get_encoder().encode(texts)
+        vector = vectors.mean(axis=0)
+        return vector / max(float(np.linalg.norm(vector)), 1e-9)
+
+    def _keyword_scores(self, query: str, name: str = "all_keywords") -> np.ndarray:
+        scores = np.zeros(len(self.doc_order), dtype=np.float32)
+        tokens = self._tokenize([self.vocabulary_expanded(query)])[0]
+        index = self._keyword_indexes.get(name)
+        if not tokens or index is None:
+            return scores
         with self._lock:
-            scores = self._bm25.get_scores(tokens)
-        order = np.argsort(-scores)[:CANDIDATES]
-        return [(int(i), float(scores[i])) for i in order if scores[i] > 0]
+            raw = index.get_scores(tokens)
+        return raw.astype(np.float32)
 
-    def _dense_ranking(self, query_vector: np.ndarray) -> list[tuple[int, float]]:
-        found = self.collection.query(
-            query_embeddings=[list(map(float, query_vector))],
-            n_results=min(CANDIDATES, len(self.ids)),
-            include=["distances"],
-        )
-        ranking = []
-        for chunk_id, distance in zip(found["ids"][0], found["distances"][0], strict=True):
-            if chunk_id in self._position:
-                ranking.append((self._position[chunk_id], 1.0 - float(distance)))
-        return ranking
+    def _best_by_doc(self, similarity: np.ndarray, group: str) -> np.ndarray:
+        best = np.full(len(self.doc_order), -1.0, dtype=np.float32)
+        mask = self._groups[group]
+        np.maximum.at(best, self.passage_doc[mask], similarity[mask])
+        return best
 
-    def search(self, query: str, k: int | None = None, mode: Mode = "hybrid") -> SearchOutcome:
+    def signals(self, query: str, similarity: np.ndarray) -> dict[str, np.ndarray]:
+        return {
+            "asked_meaning": self._best_by_doc(similarity, "asked"),
+            "advice_meaning": self._best_by_doc(similarity, "advice"),
+            "story_meaning": self._best_by_doc(similarity, "story"),
+            "all_keywords": self._keyword_scores(query, "all_keywords"),
+            "asked_keywords": self._keyword_scores(query, "asked_keywords"),
+        }
+
+    def search(
+        self,
+        query: str,
+        k: int | None = None,
+        mode: Mode = "hybrid",
+        *,
+        vector: np.ndarray | None = None,
+    ) -> SearchOutcome:
         k = k or self.settings.retrieval_k
         if self.empty or not query.strip():
             return SearchOutcome(query, [], False, 0.0)
         timings: dict[str, float] = {}
         started = time.perf_counter()
-        vector = get_encoder().encode([query])[0]
+        if vector is None:
+            vector = self.encode_query(query)
         timings["embed"] = time.perf_counter() - started
 
-        similarity: dict[int, float] = {}
-        rankings: list[list[tuple[int, float]]] = []
-        if mode in ("hybrid", "dense"):
-            mark = time.perf_counter()
-            dense = self._dense_ranking(vector)
-            timings["dense"] = time.perf_counter() - mark
-            similarity = {i: s for i, s in dense}
-            rankings.append(dense)
-        if mode in ("hybrid", "bm25"):
-            mark = time.perf_counter()
-            rankings.append(self._keyword_ranking(query))
-            timings["bm25"] = time.perf_counter() - mark
+        mark = time.perf_counter()
+        similarity = self.matrix @ vector
+        signals = self.signals(query, similarity)
+        wanted = {
+            "dense": ("asked_meaning", "advice_meaning", "story_meaning"),
+            "bm25": ("all_keywords", "asked_keywords"),
+        }.get(mode, tuple(SIGNAL_WEIGHTS))
+        score = np.zeros(len(self.doc_order), dtype=np.float32)
+        for name in wanted:
+            score += SIGNAL_WEIGHTS[name] * standardised(signals[name])
+        timings["rank"] = time.perf_counter() - mark
 
-        fused: dict[int, float] = {}
-        for ranking in rankings:
-            for rank, (index, _score) in enumerate(ranking):
-                fused[index] = fused.get(index, 0.0) + 1.0 / (RRF_K + rank + 1)
-
-        # Chunks outside the dense candidates still need a similarity for the abstain rule.
-        missing = [i for i in fused if i not in similarity]
-        if missing:
-            stored = self.collection.get(ids=[self.ids[i] for i in missing], include=["embeddings"])
-            for chunk_id, emb in zip(stored["ids"], stored["embeddings"], strict=True):
-                similarity[self._position[chunk_id]] = float(np.dot(vector, np.asarray(emb)))
-
-        best_per_doc: dict[str, int] = {}
-        doc_score: dict[str, float] = {}
-        for index, score in sorted(fused.items(), key=lambda item: -item[1]):
-            doc_id = self.metas[index]["doc_id"]
-            if doc_id not in best_per_doc:
-                best_per_doc[doc_id] = index
-                doc_score[doc_id] = score
-        ranked = sorted(doc_score, key=lambda d: -doc_score[d])[:k]
-
-        results = []
-        for doc_id in ranked:
-            index = best_per_doc[doc_id]
-            meta = self.metas[index]
-            results.append(
-                SearchResult(
-                    doc_id=doc_id,
-                    title=meta["title"],
-                    themes=[t for t in meta["themes"].split(",") if t],
-                    score=doc_score[doc_id],
-                    text=self.texts[index],
-                    section=meta.get("section", ""),
-                    similarity=similarity.get(index, 0.0),
-                    summary=meta.get("summary", ""),
-                    question=meta.get("question", ""),
-                )
-            )
+        ranked = self._diversified(np.argsort(-score), k)
+        results = [self._result(i, float(score[i]), similarity) for i in ranked]
         best = max((r.similarity for r in results), default=0.0)
+        verdict = self.scope.judge(vector)
         timings["total"] = time.perf_counter() - started
         RETRIEVAL_SECONDS.observe(timings["total"])
-        grounded = best >= self.settings.retrieval_min_similarity
-        return SearchOutcome(query, results, grounded, best, timings)
+        grounded = verdict.in_scope and best >= self.settings.retrieval_min_similarity
+        return SearchOutcome(query, results, grounded, best, timings, verdict, vector)
+
+    def _diversified(self, order: np.ndarray, k: int) -> list[int]:
+        chosen: list[int] = []
+        for index in order:
+            index = int(index)
+            if len(chosen) < 3 and any(
+                float(self.doc_vectors[index] @ self.doc_vectors[c]) >= DUPLICATE_SIMILARITY
+                for c in chosen
+            ):
+                continue
+            chosen.append(index)
+            if len(chosen) >= k:
+                break
+        return chosen
+
+    def _result(self, doc_index: int, score: float, similarity: np.ndarray) -> SearchResult:
+        doc = self.docs[self.doc_order[doc_index]]
+        rows = np.flatnonzero(self.passage_doc == doc_index)
+        passages = [
+            ScoredPassage(
+                self.passage_ids[r],
+                self.passage_meta[r].get("kind", "guidance"),
+                self.passage_meta[r].get("section", ""),
+                self.passage_text[r],
+                int(self.passage_meta[r].get("position", 0)),
+                float(similarity[r]),
+                self.matrix[r],
+            )
+            for r in rows
+        ]
+        advice = [p for p in passages if p.kind in ("guidance", "action", "pitfall", "limits")]
+        best = max(advice, key=lambda p: p.similarity, default=None)
+        ranked_by = [p for p in passages if p.kind != "story"]
+        top = max((p.similarity for p in ranked_by), default=0.0)
+        return SearchResult(
+            doc_id=doc.doc_id,
+            title=doc.title,
+            themes=doc.themes,
+            score=score,
+            text=best.text if best else doc.insight,
+            section=best.section if best else "",
+            similarity=top,
+            summary=doc.summary,
+            question=doc.question,
+            insight=doc.insight,
+            path=doc.path,
+            passages=passages,
+        )
+
+    def document(self, doc_id: str) -> SearchResult | None:
+        """One document with its passages (unscored), e.g. for "more on 2" or a View modal."""
+        if doc_id not in self.docs:
+            return None
+        return self._result(self.doc_order.index(doc_id), 0.0, np.zeros(len(self.passage_ids)))
+
+
+def standardised(values: np.ndarray) -> np.ndarray:
+    """Scores as z-scores across documents, so signals on different scales can be added."""
+    spread = float(values.std())
+    return (values - float(values.mean())) / spread if spread > 1e-9 else values * 0.0
 
 
 _shared: dict[tuple, Retriever] = {}

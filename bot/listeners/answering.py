@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import logging
 
+from bot.guidance.ledger import conversation_key, previous_turn, remember
+from bot.listeners.commands.registry import help_entries
 from bot.listeners.context import Services, Turn, strip_mentions
 from bot.services.delivery import send_or_record
 from bot.services.events import remember_thread
 from bot.services.ratelimit import allow_request
+from bot.services.safety import neutralise
 from bot.ui import messages
 from bot.ui.answer import answer_blocks, to_dicts
 
@@ -61,8 +64,22 @@ def answer_turn(services: Services, turn: Turn, history=None) -> None:
     )
     if turn.reply_thread_ts and turn.channel_id and not turn.channel_id.startswith("D"):
         remember_thread(settings, turn.team_id, turn.channel_id, turn.reply_thread_ts)
+
+    def show_progress(text: str) -> None:
+        """A model's checked points as they arrive, in the "Thinking…" message."""
+        if placeholder is None:
+            return
+        try:
+            turn.client.chat_update(
+                channel=placeholder["channel"],
+                ts=placeholder["ts"],
+                text=neutralise(text, settings.allowed_link_domains)[:3900],
+            )
+        except Exception as error:  # progress is a nicety: the final answer still comes
+            log.info("progress update skipped: %s", type(error).__name__)
+
     try:
-        answer = services.guidance.answer(turn.text, history=history)
+        answer = reply_to(services, turn, history, show_progress)
         blocks, text = answer_blocks(answer, settings.allowed_link_domains)
         payload = {"text": text, "blocks": to_dicts(blocks), **NO_UNFURL}
     except Exception as error:
@@ -88,6 +105,25 @@ def answer_turn(services: Services, turn: Turn, history=None) -> None:
         thread_ts=turn.reply_thread_ts,
         **payload,
     )
+
+
+def reply_to(services: Services, turn: Turn, history=None, on_progress=None):
+    """Tandem's reply, built on the earlier answer in this conversation, and kept for the
+    next follow-up (a DM's recent answers, or the thread's)."""
+    settings = services.settings
+    is_dm = turn.channel_id.startswith("D")
+    conversation = conversation_key(turn.channel_id, None if is_dm else turn.reply_thread_ts)
+    previous = previous_turn(settings, conversation, is_dm)
+    answer = services.guidance.answer(
+        turn.text,
+        history=history,
+        previous=previous,
+        commands=messages.commands_text(help_entries()),
+        on_progress=on_progress,
+    )
+    if answer.grounded:
+        remember(settings, turn.team_id, turn.user_id, conversation, answer)
+    return answer
 
 
 def _update_fields(payload: dict) -> dict:

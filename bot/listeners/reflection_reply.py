@@ -23,7 +23,8 @@ def suggested_guidance(services: Services, text: str) -> dict | None:
     except Exception as error:
         log.warning("guidance lookup failed: %s", type(error).__name__)
         return None
-    if not outcome.grounded or not outcome.results:
+    # A reflection is not a question, so the scope gate does not apply: only closeness does.
+    if not outcome.results or outcome.best_similarity < services.settings.retrieval_min_similarity:
         return None
     best = outcome.results[0]
     return {"doc_id": best.doc_id, "title": best.title, "summary": best.summary}

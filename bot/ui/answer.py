@@ -24,6 +24,7 @@ SOURCES_PREFIX = "Sources: "
 ACTION_HELPFUL = "feedback_helpful"
 ACTION_NOT_HELPFUL = "feedback_not_helpful"
 ACTION_SHARE = "share_answer"
+ACTION_VIEW_SOURCE = "view_source"  # one per source: view_source:1, view_source:2, …
 
 
 def split_for_sections(text: str, limit: int = SECTION_LIMIT) -> list[str]:
@@ -84,32 +85,51 @@ def sources_line(answer: Answer) -> str:
     return SOURCES_PREFIX + "  ·  ".join(titles)
 
 
+def source_blocks(answer: Answer) -> list[Block]:
+    """One line per source, each with a View button that opens the document."""
+    blocks: list[Block] = []
+    for number, citation in enumerate(answer.citations, start=1):
+        blocks.append(
+            SectionBlock(
+                text=MarkdownTextObject(text=f"[{number}] {escape_mrkdwn(citation.title)}"[:3000]),
+                accessory=ButtonElement(
+                    text="View",
+                    action_id=f"{ACTION_VIEW_SOURCE}:{number}",
+                    value=citation.doc_id[:2000],
+                    accessibility_label=f"View {citation.title}"[:75],
+                ),
+            )
+        )
+    return blocks
+
+
 def answer_blocks(
     answer: Answer,
     allowed_domains: tuple[str, ...],
-    shareable_question: str | None = None,
+    share_id: str | None = None,
+    *,
+    with_feedback: bool = True,
 ) -> tuple[list[Block], str]:
-    """Blocks and the plain-text fallback for one answer."""
+    """Blocks and the plain-text fallback for one answer. `share_id` is the id under which
+    the answer was kept (bot/guidance/ledger.py): "Share in channel" posts exactly that."""
     body = answer_text(answer, allowed_domains)
     blocks: list[Block] = [
         SectionBlock(text=MarkdownTextObject(text=part)) for part in split_for_sections(body)
     ]
     if answer.citations:
-        blocks.append(
-            ContextBlock(elements=[MarkdownTextObject(text=sources_line(answer)[:SECTION_LIMIT])])
-        )
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(text="Sources")]))
+        blocks.extend(source_blocks(answer))
     buttons = []
-    if answer.grounded:
+    if answer.grounded and with_feedback:
         doc_ids = json.dumps([c.doc_id for c in answer.citations])[:2000]
         buttons += [
             ButtonElement(text="Helpful", action_id=ACTION_HELPFUL, value=doc_ids),
             ButtonElement(text="Not helpful", action_id=ACTION_NOT_HELPFUL, value=doc_ids),
         ]
-    if shareable_question is not None and answer.grounded:
-        share = json.dumps({"q": shareable_question[:1500]})
+    if share_id is not None and answer.grounded:
         buttons.append(
             ButtonElement(
-                text="Share in channel", action_id=ACTION_SHARE, value=share, style="primary"
+                text="Share in channel", action_id=ACTION_SHARE, value=share_id, style="primary"
             )
         )
     if buttons:

@@ -18,16 +18,20 @@ FEEDBACK_ALREADY = "You've already told me about this answer. Thank you."
 UNKNOWN_SUBCOMMAND = "I don't know `{name}` yet. Here's what I can do:"
 
 
-def help_blocks(
-    entries: list[tuple[str, str]], intro: str | None = None
-) -> tuple[list[Block], str]:
-    """Help for exactly the subcommands that exist (the caller passes the registry's list)."""
-    lines = [f"`{usage}`  {about}" for usage, about in entries]
-    text = (intro + "\n" if intro else "") + "\n".join(lines)
+def commands_text(entries: list[tuple[str, str]]) -> str:
+    """The slash commands, for the help reply in a DM or a thread."""
+    return "*Commands*\n" + "\n".join(f"`{usage}`  {about}" for usage, about in entries)
+
+
+def help_blocks(help_text: str, intro: str | None = None) -> tuple[list[Block], str]:
+    """Help: the themes, the commands that exist (the caller passes the registry's list) and
+    example questions, as `GuidanceService.help_text` words them."""
+    text = (intro + "\n\n" if intro else "") + help_text
     blocks: list[Block] = []
     if intro:
         blocks.append(SectionBlock(text=MarkdownTextObject(text=intro)))
-    blocks.append(SectionBlock(text=MarkdownTextObject(text="\n".join(lines))))
+    for part in help_text.split("\n\n"):
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=part[:3000])))
     blocks.append(
         ContextBlock(
             elements=[

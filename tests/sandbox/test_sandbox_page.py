@@ -132,7 +132,23 @@ def test_a_dm_is_answered_with_sources_and_helpful_is_thanked(page):
     )
     assert posted.status_code == 200 and posted.json()["ok"]
     [answer] = wait_until(lambda: bot_answers(page, AMARA, dm), timeout=30)
-    assert context_text(answer).startswith("Sources: [1]")
+    assert context_text(answer) == "Sources"
+    sources = [
+        b for b in answer["blocks"] if b.get("accessory", {}).get("text", {}).get("text") == "View"
+    ]
+    assert sources and sources[0]["text"]["text"].startswith("[1] ")
+    page.post(
+        "/ui/action",
+        json={
+            "user": AMARA,
+            "action_id": "view_source:1",
+            "message": {"channel": dm, "ts": answer["ts"], "ephemeral": False},
+        },
+    ).raise_for_status()
+    document = wait_until(lambda: screen(page, AMARA)["modal"])
+    title = sources[0]["text"]["text"][4:].replace("&amp;", "&")
+    assert title in json.dumps(document, ensure_ascii=False)
+    page.post("/ui/close", json={"user": AMARA, "view_id": document["id"]}).raise_for_status()
     clicked = page.post(
         "/ui/action",
         json={
@@ -159,7 +175,7 @@ def test_a_mention_in_the_circle_is_answered_in_its_thread(page):
     message = next(m for m in screen(page, GRACE, CIRCLE)["channel"]["messages"] if m["ts"] == root)
     assert message["text"].startswith(f"<@{BOT}> how can")
     replies = wait_until(lambda: bot_answers(page, GRACE, CIRCLE, thread=root), timeout=30)
-    assert "Sources:" in context_text(replies[0])
+    assert context_text(replies[0]) == "Sources"
     assert not [m for m in bot_answers(page, GRACE, CIRCLE) if m["ts"] != root]  # not at root
 
     reply = page.post(

@@ -19,6 +19,7 @@ class OpenAIStub:
         self.behaviour = "answer"
         self.reply = "Talk early and often [P1]. What will you try? [P1]"
         self.delay = 0.0
+        self.stream_pause = 0.0  # seconds between streamed lines
         self.requests: list[dict] = []
         stub = self
 
@@ -38,6 +39,9 @@ class OpenAIStub:
                 if stub.behaviour == "malformed":
                     self._send(200, b'{"id": "x", "choices": [ {"mess')
                     return
+                if body.get("stream"):
+                    self._stream(body)
+                    return
                 payload = {
                     "id": "chatcmpl-stub",
                     "object": "chat.completion",
@@ -53,6 +57,28 @@ class OpenAIStub:
                     "usage": {"prompt_tokens": 10, "completion_tokens": 10, "total_tokens": 20},
                 }
                 self._send(200, json.dumps(payload).encode())
+
+            def _stream(self, body: dict) -> None:
+                """Server-sent events, a line of the reply at a time, as OpenAI streams."""
+                self.send_response(200)
+                self.send_header("Content-Type", "text/event-stream")
+                self.end_headers()
+                pieces = [line + "\n" for line in stub.reply.split("\n")]
+                for piece in pieces:
+                    chunk = {
+                        "id": "chatcmpl-stub",
+                        "object": "chat.completion.chunk",
+                        "created": int(time.time()),
+                        "model": body.get("model", "stub"),
+                        "choices": [
+                            {"index": 0, "delta": {"content": piece}, "finish_reason": None}
+                        ],
+                    }
+                    self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
+                    self.wfile.flush()
+                    time.sleep(stub.stream_pause)
+                self.wfile.write(b"data: [DONE]\n\n")
+                self.wfile.flush()
 
             def _send(self, status: int, data: bytes) -> None:
                 try:

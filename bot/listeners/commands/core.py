@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from bot.listeners.commands.registry import Subcommand, add
+from bot.guidance.ledger import conversation_key, remember
+from bot.listeners.commands.registry import Subcommand, add, help_entries
 from bot.listeners.context import Services
 from bot.listeners.personal import join_checkins, journal_message, send_export
 from bot.reflection.leaders import get_leader
@@ -31,8 +32,13 @@ def register(services: Services) -> None:
         if not allow_request(settings, command.get("team_id", ""), command["user_id"]):
             private(respond, messages.RATE_LIMITED)
             return
-        answer = services.guidance.answer(rest)
-        blocks, text = answer_blocks(answer, settings.allowed_link_domains, shareable_question=rest)
+        team, user = command.get("team_id", ""), command["user_id"]
+        conversation = conversation_key(command.get("channel_id", ""), "ask")
+        answer = services.guidance.answer(rest, commands=messages.commands_text(help_entries()))
+        share_id = None
+        if answer.grounded:
+            share_id = remember(settings, team, user, conversation, answer)
+        blocks, text = answer_blocks(answer, settings.allowed_link_domains, share_id=share_id)
         private(respond, text, to_dicts(blocks))
 
     def checkin(command, rest: str, respond, client) -> None:

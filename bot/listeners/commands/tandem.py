@@ -24,7 +24,8 @@ def register(app, services: Services) -> None:
             ack(text=sub.working, response_type="ephemeral")
         else:
             intro = None if name in ("", "help") else messages.UNKNOWN_SUBCOMMAND.format(name=name)
-            blocks, text = help_blocks(help_entries(), intro)
+            commands = messages.commands_text(help_entries())
+            blocks, text = help_blocks(services.guidance.help_text(commands), intro)
             ack(text=text, blocks=to_dicts(blocks), response_type="ephemeral")
 
     def run_command(command: dict, respond, client) -> None:

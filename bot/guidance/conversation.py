@@ -1,0 +1,115 @@
+"""Telling conversation from questions, and refusals from both: pure rules, no I/O.
+
+The wording and the patterns live in `prompts/guidance/conversation.yaml` and
+`prompts/guidance/refusals.yaml`, so curators can change them without touching code. Who may
+see what, and what Tandem will not do, is decided here in code, never left to a model.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
+REFUSALS = ("privacy", "ranking", "posting", "coercive", "injection")
+CONVERSATION = ("greeting", "thanks", "help", "more_on", "something_else", "follow_up")
+FOLLOW_UP_MAX_WORDS = 14
+_ORDINALS = {
+    "one": 1,
+    "first": 1,
+    "two": 2,
+    "second": 2,
+    "three": 3,
+    "third": 3,
+    "four": 4,
+    "fourth": 4,
+}
+
+
+@dataclass(frozen=True)
+class Intent:
+    """What a message is: a question, a bit of conversation, or something to decline."""
+
+    kind: str  # "question", one of CONVERSATION, or one of REFUSALS
+    topic: str = ""  # for follow-ups: what the follow-up is about ("with the council")
+    which: int | str = 0  # for "more on": the point's number, or "last"
+
+
+@dataclass(frozen=True)
+class Wording:
+    conversation: dict
+    refusals: dict
+    patterns: dict[str, tuple[re.Pattern, ...]]
+    strain: tuple[re.Pattern, ...]
+
+    def reply(self, kind: str) -> str:
+        if kind in REFUSALS:
+            return " ".join(self.refusals[kind]["reply"].split())
+        entry = self.conversation[kind]
+        return entry["reply"] if isinstance(entry, dict) else entry
+
+    def text(self, key: str, field: str | None = None) -> str:
+        value = self.conversation[key]
+        if field is not None:
+            value = value[field]
+        return " ".join(str(value).split()) if "\n" not in str(value).strip() else str(value)
+
+    def redirect(self, label: str) -> str:
+        lines = self.refusals["redirects"]
+        first = lines.get(label) or lines["general"]
+        return f"{first} {' '.join(self.refusals['redirect_tail'].split())}"
+
+    def acknowledgement(self, question: str) -> str:
+        """A word of acknowledgement when the question shows strain, else ""."""
+        if not any(p.search(question) for p in self.strain):
+            return ""
+        options = self.conversation["strain"]["acknowledgements"]
+        pick = int(hashlib.sha256(question.encode()).hexdigest(), 16) % len(options)
+        return options[pick]
+
+
+def _compile(patterns) -> tuple[re.Pattern, ...]:
+    return tuple(re.compile(p, re.I) for p in patterns or [])
+
+
+@lru_cache(maxsize=4)
+def load_wording(prompts_dir: Path) -> Wording:
+    folder = Path(prompts_dir) / "guidance"
+    conversation = yaml.safe_load((folder / "conversation.yaml").read_text("utf-8"))
+    refusals = yaml.safe_load((folder / "refusals.yaml").read_text("utf-8"))
+    patterns = {kind: _compile(refusals[kind]["patterns"]) for kind in REFUSALS}
+    patterns.update({kind: _compile(conversation[kind]["patterns"]) for kind in CONVERSATION})
+    return Wording(conversation, refusals, patterns, _compile(conversation["strain"]["patterns"]))
+
+
+def _which(raw: str) -> int | str:
+    raw = raw.lower()
+    if raw.isdigit():
+        return int(raw)
+    return "last" if raw == "last" else _ORDINALS.get(raw, 0)
+
+
+def classify(text: str, wording: Wording) -> Intent:
+    """The intent of one message, already cleaned (see `bot.text.clean_query`)."""
+    message = " ".join(text.split())
+    for kind in REFUSALS:
+        if any(p.search(message) for p in wording.patterns[kind]):
+            return Intent(kind)
+    for kind in ("greeting", "thanks", "help", "something_else"):
+        if any(p.search(message) for p in wording.patterns[kind]):
+            return Intent(kind)
+    for pattern in wording.patterns["more_on"]:
+        match = pattern.search(message)
+        if match:
+            return Intent("more_on", which=_which(match.group("which")))
+    if len(message.split()) <= FOLLOW_UP_MAX_WORDS:
+        for pattern in wording.patterns["follow_up"]:
+            match = pattern.search(message)
+            if match:
+                topic = (match.groupdict().get("topic") or "").strip(" ?.!,")
+                return Intent("follow_up", topic=topic)
+    return Intent("question")
