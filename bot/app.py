@@ -109,6 +109,7 @@ def build_app(settings: Settings, guidance: GuidanceService | None = None, **app
     app.use(counted_client)
     app.use(dedupe_middleware(settings))
     register_listeners(app, services)
+    app.tandem_services = services  # what this app was built with (tests, the sandbox)
 
     @app.error
     def on_error(error, body, logger):

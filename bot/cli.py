@@ -197,7 +197,14 @@ def _interactive(service) -> None:
 @app.command("serve")
 def serve(
     http: Annotated[bool, typer.Option("--http", help="HTTP mode instead of Socket Mode.")] = False,
-    host: Annotated[str, typer.Option("--host")] = "0.0.0.0",
+    host: Annotated[
+        str,
+        typer.Option(
+            "--host",
+            help="Address to listen on. Loopback by default: /metrics and /readyz are not "
+            "for the internet; behind a load balancer use 0.0.0.0 (docs/deploy.md).",
+        ),
+    ] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port")] = 3000,
 ) -> None:
     """Run Tandem in Slack: Socket Mode when SLACK_APP_TOKEN is set, else HTTP."""

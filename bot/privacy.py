@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
+import secrets
 from typing import Literal
 
 from pydantic import BaseModel, Field, ValidationError
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 
-from bot.db.engine import session_scope
+from bot.db.engine import scrub, session_scope
 from bot.db.models import AuditEvent, CheckIn, JournalEntry, Leader
+from bot.identity import person_key
 from bot.reflection.journal import SHARING
 from bot.reflection.schedule import ScheduleError, validate
 from bot.settings import Settings
@@ -23,13 +24,29 @@ class ImportRejected(ValueError):
     """The file is not a valid Tandem export; nothing was written."""
 
 
-def _subject(team_id: str, user_id: str) -> str:
-    return hashlib.sha256(f"subject:{team_id}:{user_id}".encode()).hexdigest()
+def _subject(settings: Settings, team_id: str, user_id: str) -> str:
+    """A keyed hash: listing the workspace's user ids does not re-identify an audit row."""
+    return person_key(settings, "audit-subject", team_id, user_id)
 
 
 def audit(settings: Settings, action: str, team_id: str, user_id: str, actor: str) -> None:
     with session_scope(settings) as session:
-        session.add(AuditEvent(action=action, subject=_subject(team_id, user_id), actor=actor[:64]))
+        session.add(
+            AuditEvent(
+                action=action, subject=_subject(settings, team_id, user_id), actor=actor[:64]
+            )
+        )
+
+
+def forget_audit_link(settings: Settings, team_id: str, user_id: str) -> None:
+    """After erasure the audit trail keeps what happened, but no longer whom it was about."""
+    unlinked = "erased:" + secrets.token_hex(16)
+    with session_scope(settings) as session:
+        session.execute(
+            update(AuditEvent)
+            .where(AuditEvent.subject == _subject(settings, team_id, user_id))
+            .values(subject=unlinked)
+        )
 
 
 def _iso(value):
@@ -119,6 +136,8 @@ def erase_user(settings: Settings, team_id: str, user_id: str, actor: str = "sel
             session.execute(delete(CheckIn).where(CheckIn.leader_id == leader.id))
             session.delete(leader)
     audit(settings, "erase", team_id, user_id, actor)
+    forget_audit_link(settings, team_id, user_id)
+    scrub(settings)
     return existed
 
 

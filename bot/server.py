@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import hmac
 import json
 import logging
 import threading
 import time
 import uuid
+from urllib.parse import parse_qs
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from slack_bolt import App
@@ -25,20 +28,88 @@ log = logging.getLogger(__name__)
 SLACK_CHECK_SECONDS = 60
 
 
-def request_kind(body: bytes, content_type: str) -> str:
-    """events:<type>, command, or interactive:<type>, for metrics (never content)."""
+SIGNATURE_MAX_AGE = 300  # seconds: Slack's own replay window
+MAX_BODY_BYTES = 1024 * 1024  # Slack's own payloads are far smaller; anything bigger is refused
+# Metric labels come only from these: never from what a request says about itself.
+EVENT_TYPES = frozenset(
+    {
+        "app_mention",
+        "message",
+        "app_home_opened",
+        "member_joined_channel",
+        "tokens_revoked",
+        "app_uninstalled",
+        "url_verification",
+    }
+)
+INTERACTIVE_TYPES = frozenset(
+    {"block_actions", "view_submission", "view_closed", "shortcut", "message_action"}
+)
+
+
+class Rejected(Exception):
+    """A request Tandem will not process, with the HTTP status that says why."""
+
+    def __init__(self, status: int, reason: str) -> None:
+        super().__init__(reason)
+        self.status, self.reason = status, reason
+
+
+def verify_signature(secret: str, body: bytes, headers, now: float | None = None) -> None:
+    """Slack's v0 signature over the raw bytes (not a decoded string, which would fail on
+    bytes that are not UTF-8), checked before anything reads the body."""
+    timestamp = headers.get("x-slack-request-timestamp", "")
+    signature = headers.get("x-slack-signature", "")
+    if not timestamp.isdigit() or not signature.startswith("v0="):
+        raise Rejected(401, "unsigned")
+    if abs((now or time.time()) - int(timestamp)) > SIGNATURE_MAX_AGE:
+        raise Rejected(401, "stale signature")
+    base = b"v0:" + timestamp.encode() + b":" + body
+    expected = "v0=" + hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
+    if not secret or not hmac.compare_digest(expected, signature):
+        raise Rejected(401, "bad signature")
+
+
+def _json_object(raw: str | bytes) -> dict:
     try:
-        if content_type.startswith("application/json"):
-            data = json.loads(body)
-            event = data.get("event") or {}
-            return f"events:{event.get('type') or data.get('type', 'unknown')}"[:60]
-        if b"payload=" in body[:20]:
-            return "interactive"
-        if b"command=" in body:
-            return "command"
-    except (ValueError, AttributeError):
-        pass
-    return "unknown"
+        value = json.loads(raw)
+    except (ValueError, RecursionError):
+        raise Rejected(400, "malformed json") from None
+    if not isinstance(value, dict):
+        raise Rejected(400, "not a json object")
+    return value
+
+
+def request_kind(body: bytes, content_type: str) -> str:
+    """events:<type>, command or interactive:<type>, from a fixed set (for metrics, never
+    content). Raises Rejected(400) for a signed request Tandem cannot read."""
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise Rejected(400, "not utf-8") from None
+    if content_type.startswith("application/json"):
+        data = _json_object(text)
+        event = data.get("event")
+        if event is not None and not isinstance(event, dict):
+            raise Rejected(400, "malformed event")
+        kind = (event or {}).get("type") or data.get("type")
+        return f"events:{kind}" if kind in EVENT_TYPES else "events:other"
+    form = parse_qs(text, keep_blank_values=True)
+    if "payload" in form:
+        payload = _json_object(form["payload"][0])
+        kind = payload.get("type")
+        if not isinstance(kind, str):
+            raise Rejected(400, "payload without a type")
+        if kind in ("view_submission", "view_closed"):
+            view = payload.get("view")
+            if not isinstance(view, dict) or not isinstance(view.get("type"), str):
+                raise Rejected(400, "view payload without a view")
+        if kind == "block_actions" and not isinstance(payload.get("actions"), list):
+            raise Rejected(400, "actions payload without actions")
+        return f"interactive:{kind}" if kind in INTERACTIVE_TYPES else "interactive:other"
+    if "command" in form:
+        return "command"
+    raise Rejected(400, "not a slack request")
 
 
 class Readiness:
@@ -103,11 +174,33 @@ def create_http_app(
     ready = ready or threading.Event()
     readiness = Readiness(bolt_app, settings, leadership)
 
+    secret = bolt_app._signing_secret
+
     async def slack_events(request: Request) -> Response:
         started = time.perf_counter()
         request_id.set(request.headers.get("x-request-id") or uuid.uuid4().hex[:16])
-        body = await request.body()
-        kind = request_kind(body, request.headers.get("content-type", ""))
+        try:
+            declared = int(request.headers.get("content-length") or 0)
+        except ValueError:
+            declared = 0
+        if declared > MAX_BODY_BYTES:
+            EVENTS_RECEIVED.labels(kind="rejected").inc()
+            return JSONResponse({"ok": False, "error": "too large"}, status_code=413)
+        body = b""
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > MAX_BODY_BYTES:
+                EVENTS_RECEIVED.labels(kind="rejected").inc()
+                return JSONResponse({"ok": False, "error": "too large"}, status_code=413)
+        try:
+            verify_signature(secret, body, request.headers)
+            kind = request_kind(body, request.headers.get("content-type", ""))
+        except Rejected as rejected:
+            EVENTS_RECEIVED.labels(kind="rejected").inc()
+            log.info("request refused: %s", rejected.reason)
+            return JSONResponse(
+                {"ok": False, "error": rejected.reason}, status_code=rejected.status
+            )
         EVENTS_RECEIVED.labels(kind=kind).inc()
         bolt_response = await run_in_threadpool(bolt_app.dispatch, to_bolt_request(request, body))
         EVENTS_ACKED.labels(kind=kind, status=str(bolt_response.status)).inc()

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from slack_sdk.errors import SlackApiError
 from sqlalchemy import and_, or_, select, update
 
-from bot.db.engine import session_scope
+from bot.db.engine import scrub, session_scope
 from bot.db.models import CheckIn, Leader, utcnow
 from bot.guidance.ledger import purge_expired
 from bot.metrics import SENDS
@@ -57,6 +57,8 @@ def run_tick(
     counts["reminders"] = send_reminders(settings, now, clients)
     counts["purged_entries"] = purge_older_than(settings, settings.journal_retention_days, now)
     counts["expired_answers"] = purge_expired(settings, now)
+    if counts["purged_entries"] or counts["expired_answers"]:
+        scrub(settings)  # deleted text must not linger in the SQLite write-ahead log
     for name, job in extra_jobs():
         counts[name] = job(settings, now, clients)
     return dict(counts)

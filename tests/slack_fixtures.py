@@ -25,6 +25,7 @@ class SlackHarness:
     ws: Workspace
     settings: Settings
     url: str
+    app: object = None  # the Bolt app, for tests that look at what it registered
 
     @property
     def events_url(self) -> str:
@@ -76,7 +77,7 @@ class running_tandem:
         app = build_app(settings, guidance=GuidanceService(settings))
         self.tandem = ASGIServer(create_http_app(app)).__enter__()
         self.ws.app_url = self.tandem.url + "/slack/events"
-        return SlackHarness(self.ws, settings, self.tandem.url)
+        return SlackHarness(self.ws, settings, self.tandem.url, app)
 
     def __exit__(self, *exc) -> None:
         self.ws.wait_idle(timeout=15)

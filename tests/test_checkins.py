@@ -124,8 +124,15 @@ def test_a_long_thread_reply_is_kept_whole_and_later_replies_join_it(slack):
     slack.ws.user_posts("U1", channel=dm, text="And one more thought.", thread_ts=message["ts"])
     wait_until(lambda: _entries(slack)[0].text.endswith("And one more thought."))
     assert len(_entries(slack)) == 1
-    thanks = [m for m in slack.bot_messages(dm, message["ts"]) if "Thank you" in m.get("text", "")]
-    assert len(thanks) == 1  # thanked once, not for every reply
+
+    def thanks():
+        return [
+            m for m in slack.bot_messages(dm, message["ts"]) if "Thank you" in m.get("text", "")
+        ]
+
+    wait_until(thanks)
+    settle()
+    assert len(thanks()) == 1  # thanked once, not for every reply
 
 
 def test_someone_else_cannot_use_your_check_in(slack):

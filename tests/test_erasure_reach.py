@@ -54,3 +54,62 @@ def test_a_peers_only_person_can_be_exported_and_restored(tmp_path):
     assert exported["leader"]["status"] == "peers-only"
     erase_user(settings, "T1", "U7", actor="test")
     assert import_user(settings, json.dumps(exported))["slack_user_id"] == "U7"
+
+
+def _bytes_on_disk(data_dir) -> bytes:
+    found = b""
+    for path in sorted(data_dir.glob("tandem.db*")):
+        found += path.read_bytes()
+    return found
+
+
+def test_erased_reflections_leave_no_copy_in_the_database_files(tmp_path):
+    import pytest
+
+    from bot.reflection.journal import add_entry
+    from tests.conftest import TEST_DATABASE
+
+    if TEST_DATABASE != "sqlite":
+        pytest.skip(
+            "SQLite files only; PostgreSQL keeps dead tuples until VACUUM (docs/security.md)"
+        )
+    settings = make_settings(tmp_path)
+    leader = enrol(settings, "T1", "U1", time_zone="Europe/London")
+    canary = "wombat-canary-8812"
+    for n in range(20):
+        add_entry(settings, leader.id, f"A reflection about trust with {canary} number {n}")
+    assert canary.encode() in _bytes_on_disk(tmp_path)
+    erase_user(settings, "T1", "U1", actor="test")
+    assert canary.encode() not in _bytes_on_disk(tmp_path)
+
+
+def test_the_data_folder_and_database_are_private_to_tandem(tmp_path):
+    import stat
+
+    from tests.conftest import TEST_DATABASE
+
+    data = tmp_path / "data"
+    settings = make_settings(data)
+    enrol(settings, "T1", "U1", time_zone="Europe/London")
+    if TEST_DATABASE == "sqlite":
+        assert stat.S_IMODE(data.stat().st_mode) == 0o700
+        assert stat.S_IMODE((data / "tandem.db").stat().st_mode) == 0o600
+
+
+def test_audit_rows_are_keyed_hashes_and_lose_their_link_on_erase(tmp_path):
+    import hashlib
+
+    from bot.db.models import AuditEvent
+
+    settings = make_settings(tmp_path)
+    enrol(settings, "T1", "U1", time_zone="Europe/London")
+    export_user(settings, "T1", "U1")
+    unsalted = hashlib.sha256(b"subject:T1:U1").hexdigest()
+    with session_scope(settings) as session:
+        [before] = session.scalars(select(AuditEvent.subject)).all()
+    assert before != unsalted and "U1" not in before
+    erase_user(settings, "T1", "U1", actor="test")
+    with session_scope(settings) as session:
+        subjects = session.scalars(select(AuditEvent.subject)).all()
+    assert len(subjects) == 2 and before not in subjects
+    assert all(s.startswith("erased:") for s in subjects)

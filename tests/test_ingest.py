@@ -56,3 +56,25 @@ def test_the_index_reopens_with_our_embedding_function(small_kb):
     collection = client.get_collection(small_kb.chroma_collection)
     found = collection.query(query_texts=["trust between partners"], n_results=1)
     assert found["ids"][0]
+
+
+def test_a_malformed_document_leaves_the_live_index_untouched(small_kb):
+    ingest(small_kb)
+    before = get_collection(small_kb).get(include=["metadatas"])
+    doc = sorted((small_kb.knowledge_dir / "docs").glob("*.md"))[0]
+    doc.write_text(doc.read_text("utf-8").replace("## Common pitfalls", "## Gossip", 1), "utf-8")
+    try:
+        ingest(small_kb)
+    except KnowledgeBaseInvalid as problem:
+        assert f"{doc.name}:" in str(problem) and "unknown section '## Gossip'" in str(problem)
+    else:
+        raise AssertionError("ingest accepted a malformed document")
+    after = get_collection(small_kb).get(include=["metadatas"])
+    assert sorted(after["ids"]) == sorted(before["ids"])
+
+
+def test_passages_are_indexed_by_section_with_their_kind(small_kb):
+    ingest(small_kb)
+    metas = get_collection(small_kb).get(include=["metadatas"])["metadatas"]
+    kinds = {m["kind"] for m in metas}
+    assert {"card", "question", "action", "pitfall", "story", "reflect"} <= kinds

@@ -67,3 +67,11 @@ def test_json_logs_carry_request_ids_and_no_secrets(kb_settings, tmp_path):
     assert lines and all({"ts", "level", "logger", "message"} <= set(line) for line in lines)
     assert "xoxb-123-456-abc" not in stream.getvalue()
     assert any(line.get("request_id") == "req-42" for line in lines)
+
+
+def test_serve_listens_on_loopback_unless_told_otherwise():
+    import inspect
+
+    from bot.cli import serve
+
+    assert inspect.signature(serve).parameters["host"].default == "127.0.0.1"

@@ -208,15 +208,16 @@ def test_model_output_with_broadcasts_and_foreign_links_is_neutralised(kb_settin
 def test_slash_help_lists_what_exists_and_ask_can_be_shared_exactly_in_channel(slack):
     response = slack.ws.run_slash_command("U1", channel="C1", command="/tandem", text="help")
     assert response.status == 200
-    from bot.listeners.commands.registry import SUBCOMMANDS, help_entries
+    registry = slack.app.tandem_services.commands
 
     listed = [
         line.split("`")[1].split(" ")[1]
         for line in response.json["text"].splitlines()
         if line.startswith("`/tandem")
     ]
-    assert sorted(listed) == sorted(SUBCOMMANDS)  # every subcommand that exists, and nothing else
-    assert listed == [usage.split(" ")[1] for usage, _ in help_entries()] and listed[-1] == "help"
+    assert sorted(listed) == sorted(registry.subcommands)  # every one that exists, nothing else
+    listed_in_order = [usage.split(" ")[1] for usage, _ in registry.help_entries()]
+    assert listed == listed_in_order and listed[-1] == "help"
     assert {"ask", "checkin", "journal", "export", "forget", "help"} <= set(listed)
     assert response.json["response_type"] == "ephemeral"
 
@@ -246,6 +247,32 @@ def test_slash_help_lists_what_exists_and_ask_can_be_shared_exactly_in_channel(s
     assert "<@U1> shared an answer to" in shared[0]["text"]
     # Exactly the answer the person saw, not a regenerated one.
     assert _section_texts(shared[0])[0] == _section_texts(answer)[0]
+
+
+def test_two_apps_in_one_process_keep_their_own_commands_and_settings(kb_settings, tmp_path):
+    from pydantic import SecretStr
+
+    from bot.app import build_app
+
+    def app_with(limit: int):
+        settings = kb_settings.model_copy(
+            update={"user_rate_limit_per_minute": limit, "slack_bot_token": SecretStr("xoxb-t")}
+        )
+        return build_app(settings, token_verification_enabled=False)
+
+    first, second = app_with(3), app_with(9)
+    one, two = first.tandem_services, second.tandem_services
+    assert one.commands is not two.commands
+    assert set(one.commands.subcommands) == set(two.commands.subcommands)
+    ask_one, ask_two = one.commands.get("ask"), two.commands.get("ask")
+    assert ask_one.run is not ask_two.run
+    assert ask_one.run.__closure__ != ask_two.run.__closure__
+    settings_seen = {
+        cell.cell_contents.user_rate_limit_per_minute
+        for cell in ask_one.run.__closure__
+        if hasattr(cell.cell_contents, "user_rate_limit_per_minute")
+    }
+    assert settings_seen == {3}
 
 
 def test_feedback_is_stored_per_document_not_per_person(slack):

@@ -106,3 +106,43 @@ def test_home_welcomes_first_timers_differently():
     again = json.dumps(home_view(first_visit=False).to_dict())
     assert "Welcome to Tandem" in first and "Welcome to Tandem" not in again
     assert "Ask for guidance" in first
+
+
+def test_every_field_of_a_digest_is_escaped_in_its_fallback_text_too():
+    from bot.digests.compose import Digest, Guide, ThemeLine
+    from bot.ui.digests import detail_blocks, headline_blocks, preview_blocks
+
+    hostile = "<!channel> see <https://evil.example|this>"
+    digest = Digest(
+        channel="C1",
+        period="W2026-49",
+        cadence="weekly",
+        k=5,
+        group_size_band="5–9",
+        themes=[ThemeLine("trust-and-relationships", hostile, "5–9")],
+        guidance=Guide("a-doc", hostile, hostile),
+        question=hostile,
+        connections_band="",
+        invitation=False,
+        text=hostile,
+    )
+    import datetime as dt
+
+    for blocks, text in (
+        detail_blocks(digest),
+        headline_blocks(digest),
+        preview_blocks(digest, dt.datetime(2026, 12, 4, 15, 0)),
+    ):
+        sent = text + json.dumps(to_dicts(blocks))
+        assert "<!channel>" not in sent and "<https://evil.example" not in sent
+
+
+def test_optional_inputs_do_not_say_optional_twice():
+    from bot.ui.feedback import reason_modal
+
+    labels = [
+        b["label"]["text"]
+        for b in reason_modal("{}").to_dict()["blocks"]
+        if b["type"] == "input" and b.get("optional")
+    ]
+    assert labels and not any("(optional)" in label for label in labels)

@@ -34,7 +34,7 @@ def _make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            _private_file(Path(path))
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
 
         @event.listens_for(engine, "connect")
@@ -43,10 +43,34 @@ def _make_engine(url: str) -> Engine:
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA busy_timeout=30000")
             cursor.execute("PRAGMA foreign_keys=ON")
+            # Deleted rows are overwritten with zeros, not left in free pages for `strings`.
+            cursor.execute("PRAGMA secure_delete=ON")
             cursor.close()
 
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+
+
+def _private_file(path: Path) -> None:
+    """The database and everything beside it (WAL, journal, Chroma) readable by Tandem only:
+    the folder 0700, the file 0600, whatever the process umask."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    path.parent.chmod(0o700)
+    if not path.exists():
+        path.touch(mode=0o600)
+    path.chmod(0o600)
+
+
+def scrub(settings: Settings) -> None:
+    """After erasure or a retention purge: fold the write-ahead log back into the database
+    and truncate it, so erased text does not linger in the -wal file. (With secure_delete on,
+    the freed pages themselves are already zeroed.) PostgreSQL keeps dead tuples until
+    VACUUM: see docs/security.md."""
+    engine = get_engine(settings)
+    if engine.dialect.name != "sqlite":
+        return
+    with engine.connect() as connection:
+        connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
 def current_revision(engine: Engine) -> str | None:

@@ -94,19 +94,32 @@ def _which(raw: str) -> int | str:
 
 
 def classify(text: str, wording: Wording) -> Intent:
-    """The intent of one message, already cleaned (see `bot.text.clean_query`)."""
+    """The intent of one message, already cleaned (see `bot.text.clean_query`).
+
+    Conversation is only ever a short message (`max_words` in the wording file): a long one
+    is a question, whatever words it happens to contain."""
     message = " ".join(text.split())
+    words = len(message.split())
     for kind in REFUSALS:
         if any(p.search(message) for p in wording.patterns[kind]):
             return Intent(kind)
-    for kind in ("greeting", "thanks", "help", "something_else"):
-        if any(p.search(message) for p in wording.patterns[kind]):
+
+    def short_enough(kind: str) -> bool:
+        return words <= int(wording.conversation[kind].get("max_words", FOLLOW_UP_MAX_WORDS))
+
+    for kind in ("greeting", "thanks", "help"):
+        if short_enough(kind) and any(p.search(message) for p in wording.patterns[kind]):
             return Intent(kind)
-    for pattern in wording.patterns["more_on"]:
-        match = pattern.search(message)
-        if match:
-            return Intent("more_on", which=_which(match.group("which")))
-    if len(message.split()) <= FOLLOW_UP_MAX_WORDS:
+    if short_enough("more_on"):
+        for pattern in wording.patterns["more_on"]:
+            match = pattern.search(message)
+            if match:
+                return Intent("more_on", which=_which(match.group("which")))
+    if short_enough("something_else") and any(
+        p.search(message) for p in wording.patterns["something_else"]
+    ):
+        return Intent("something_else")
+    if words <= FOLLOW_UP_MAX_WORDS:
         for pattern in wording.patterns["follow_up"]:
             match = pattern.search(message)
             if match:

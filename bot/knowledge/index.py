@@ -125,6 +125,7 @@ def ingest(
             )
         if on_progress:
             on_progress(position, len(changed), doc.id)
+    cache.encode(scope_texts(settings))  # the scope gate's examples load with the index
     report.embedded = max(0, len(cache) - known)
     cache.keep_only([p.text for doc in documents for p in passages_of(doc)] + scope_texts(settings))
     cache.save()

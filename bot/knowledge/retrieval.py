@@ -216,6 +216,7 @@ class Retriever:
         ]
         inside = np.vstack([inside_kb, self.scope_cache.encode(list(examples.inside))])
         outside = self.scope_cache.encode(list(examples.outside))
+        self.scope_cache.save()  # examples added since the last ingest are embedded once
         self.scope = ScopeGate(inside, outside, examples.redirects, examples.threshold)
 
     @property

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 
 from bot.guidance.ledger import conversation_key, previous_turn, remember
-from bot.listeners.commands.registry import help_entries
 from bot.listeners.context import Services, Turn, strip_mentions
 from bot.services.delivery import send_or_record
 from bot.services.events import remember_thread
@@ -118,7 +117,7 @@ def reply_to(services: Services, turn: Turn, history=None, on_progress=None):
         turn.text,
         history=history,
         previous=previous,
-        commands=messages.commands_text(help_entries()),
+        commands=messages.commands_text(services.commands.help_entries()),
         on_progress=on_progress,
     )
     if answer.grounded:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from slack_sdk import WebClient
 
@@ -13,12 +14,46 @@ from bot.settings import Settings
 _MENTION = re.compile(r"<@[UW][A-Z0-9]+(?:\|[^>]*)?>")
 
 
+@dataclass(frozen=True)
+class Subcommand:
+    name: str
+    usage: str
+    about: str
+    # Shown at once (ephemeral) while `run` works after the ack.
+    working: str | None = None
+    # Optional: runs inside the ack (e.g. to open a modal while the trigger_id is fresh).
+    # Called as ack_handler(ack, command, client, rest) and must call ack itself.
+    ack_handler: Callable | None = None
+    # Optional: the slow part, after the ack: run(command, rest, respond, client).
+    run: Callable | None = None
+
+
+class Registry:
+    """One app's subcommands. Built per app, so two apps in one process (tests, several
+    workspaces) never run each other's commands with each other's settings."""
+
+    def __init__(self) -> None:
+        self.subcommands: dict[str, Subcommand] = {}
+
+    def add(self, subcommand: Subcommand) -> None:
+        self.subcommands[subcommand.name] = subcommand
+
+    def get(self, name: str) -> Subcommand | None:
+        return self.subcommands.get(name)
+
+    def help_entries(self) -> list[tuple[str, str]]:
+        """Every subcommand, in the order registered, with `help` itself last."""
+        ordered = sorted(self.subcommands.values(), key=lambda s: s.name == "help")
+        return [(s.usage, s.about) for s in ordered]
+
+
 @dataclass
 class Services:
     """What listeners need from the domain layer; built once per app."""
 
     settings: Settings
     guidance: GuidanceService
+    commands: Registry = field(default_factory=Registry)  # this app's /tandem subcommands
 
 
 @dataclass

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from urllib.parse import urlparse
 
 # Slack's own link syntax: <https://x|label>, <!here>, <@U123>, <!subteam^S1|@team>, <#C1|name>.
 _SLACK_TOKEN = re.compile(r"<([^<>]*)>")
@@ -11,15 +10,32 @@ _BARE_URL = re.compile(r"(?<![<|])\bhttps?://[^\s<>|]+", re.I)
 _BROADCAST = re.compile(r"@(channel|here|everyone)\b", re.I)
 
 
+_URL_PARTS = re.compile(r"^(https?)://([^/?#]*)([/?#].*)?$", re.I)
+_LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
+_HOST = re.compile(rf"^{_LABEL}(?:\.{_LABEL})*$")
+
+
 def _allowed(url: str, domains: tuple[str, ...]) -> bool:
-    try:
-        parsed = urlparse(url)
-    except ValueError:
+    """Whether a link may stay live: its host, read as a browser would read it, is on the
+    allow-list. Anything a browser might read differently from us is refused outright:
+    backslashes (browsers treat them as "/"), user info ("@"), percent-encoding or non-ASCII
+    in the host (IDNA look-alikes), whitespace or control characters, an odd port, a
+    trailing dot. Refusing ambiguous links costs a label; allowing one could cost a login."""
+    if any(ord(c) <= 0x20 or ord(c) >= 0x7F or c == "\\" for c in url):
         return False
-    host = (parsed.hostname or "").lower()
-    return parsed.scheme in ("http", "https") and any(
-        host == d or host.endswith("." + d) for d in domains
-    )
+    match = _URL_PARTS.match(url)
+    if match is None:
+        return False
+    authority = match.group(2)
+    if "@" in authority or "%" in authority or not authority:
+        return False
+    host, _, port = authority.partition(":")
+    if port and (not port.isdigit() or not 0 < int(port) < 65536):
+        return False
+    host = host.lower()
+    if not _HOST.match(host):
+        return False
+    return any(host == d or host.endswith("." + d) for d in domains)
 
 
 def escape_mrkdwn(text: str) -> str:
@@ -33,6 +49,7 @@ def neutralise(text: str, allowed_domains: tuple[str, ...]) -> str:
     Slack control sequences are removed or reduced to their label, links to sites
     outside the allow-list lose their address, and everything else is escaped.
     """
+    text = text.replace("\x00", "")  # NULs delimit our placeholders below
     links: list[str] = []
 
     def keep_link(url: str, label: str | None) -> str:

@@ -194,7 +194,7 @@ def _context(text: str) -> ContextBlock:
 def headline_blocks(digest: Digest) -> tuple[list, str]:
     """The brief top-level post."""
     text = digest.headline
-    return [_section(escape_mrkdwn(text))], text
+    return [_section(escape_mrkdwn(text))], escape_mrkdwn(text)
 
 
 def detail_blocks(digest: Digest) -> tuple[list, str]:
@@ -249,7 +249,8 @@ def detail_blocks(digest: Digest) -> tuple[list, str]:
         lines.append(invite)
     if not blocks:
         blocks.append(_section("Nothing to share this time."))
-    return blocks[:50], "\n".join(lines) or digest.headline
+    # The fallback `text` reaches notifications: escaped like every block.
+    return blocks[:50], escape_mrkdwn("\n".join(lines) or digest.headline)
 
 
 def preview_blocks(digest: Digest, next_local: dt.datetime) -> tuple[list, str]:
@@ -267,4 +268,4 @@ def preview_blocks(digest: Digest, next_local: dt.datetime) -> tuple[list, str]:
         DividerBlock(),
         *detail,
     ]
-    return blocks[:50], f"Preview: {digest.headline}"
+    return blocks[:50], escape_mrkdwn(f"Preview: {digest.headline}")

@@ -23,7 +23,7 @@ def reason_modal(private_metadata: str) -> View:
             SectionBlock(text="Thanks for saying. If you have a moment, what was missing?"),
             InputBlock(
                 block_id=REASON_BLOCK,
-                label="What would have helped? (optional)",
+                label="What would have helped?",  # Slack adds "(optional)" itself
                 optional=True,
                 element=PlainTextInputElement(
                     action_id=REASON_ACTION, multiline=True, max_length=1000

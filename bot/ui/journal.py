@@ -203,7 +203,7 @@ def settings_modal(leader) -> View:
         ),
         InputBlock(
             block_id="focus",
-            label="Themes to lean towards (optional)",
+            label="Themes to lean towards",  # Slack adds "(optional)" itself
             optional=True,
             element=StaticMultiSelectElement(
                 action_id="v", options=themes, **({"initial_options": chosen} if chosen else {})

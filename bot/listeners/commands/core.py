@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.guidance.ledger import conversation_key, remember
-from bot.listeners.commands.registry import Subcommand, add, help_entries
+from bot.listeners.commands.registry import Subcommand
 from bot.listeners.context import Services
 from bot.listeners.personal import join_checkins, journal_message, send_export
 from bot.reflection.leaders import get_leader
@@ -34,7 +34,9 @@ def register(services: Services) -> None:
             return
         team, user = command.get("team_id", ""), command["user_id"]
         conversation = conversation_key(command.get("channel_id", ""), "ask")
-        answer = services.guidance.answer(rest, commands=messages.commands_text(help_entries()))
+        answer = services.guidance.answer(
+            rest, commands=messages.commands_text(services.commands.help_entries())
+        )
         share_id = None
         if answer.grounded:
             share_id = remember(settings, team, user, conversation, answer)
@@ -63,7 +65,7 @@ def register(services: Services) -> None:
         client.views_open(trigger_id=command["trigger_id"], view=forget_modal())
         ack()
 
-    add(
+    services.commands.add(
         Subcommand(
             "ask",
             "/tandem ask <question>",
@@ -72,7 +74,7 @@ def register(services: Services) -> None:
             run=ask,
         )
     )
-    add(
+    services.commands.add(
         Subcommand(
             "checkin",
             "/tandem checkin",
@@ -81,7 +83,7 @@ def register(services: Services) -> None:
             run=checkin,
         )
     )
-    add(
+    services.commands.add(
         Subcommand(
             "journal",
             "/tandem journal",
@@ -90,7 +92,7 @@ def register(services: Services) -> None:
             run=journal,
         )
     )
-    add(
+    services.commands.add(
         Subcommand(
             "export",
             "/tandem export",
@@ -99,7 +101,7 @@ def register(services: Services) -> None:
             run=export,
         )
     )
-    add(
+    services.commands.add(
         Subcommand(
             "forget",
             "/tandem forget",
@@ -107,4 +109,4 @@ def register(services: Services) -> None:
             ack_handler=forget_ack,
         )
     )
-    add(Subcommand("help", "/tandem help", "this list"))
+    services.commands.add(Subcommand("help", "/tandem help", "this list"))

@@ -7,7 +7,7 @@ from slack_sdk.errors import SlackApiError
 from bot.db.models import utcnow
 from bot.digests import service
 from bot.digests.config import get_config, may_configure, may_preview
-from bot.listeners.commands.registry import Subcommand, add
+from bot.listeners.commands.registry import Subcommand
 from bot.listeners.context import Services
 from bot.ui import digests as ui
 from bot.ui.answer import to_dicts
@@ -77,7 +77,7 @@ def register(services: Services) -> None:
             text=text, blocks=to_dicts(blocks), response_type="ephemeral", replace_original=True
         )
 
-    add(
+    services.commands.add(
         Subcommand(
             "digest",
             "/tandem digest setup | preview",

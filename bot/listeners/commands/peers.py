@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.knowledge.taxonomy import theme_names
-from bot.listeners.commands.registry import Subcommand, add
+from bot.listeners.commands.registry import Subcommand
 from bot.listeners.context import Services
 from bot.peers.preferences import get_choices
 from bot.ui.peers import command_blocks
@@ -18,7 +18,7 @@ def register(services: Services) -> None:
         blocks, text = command_blocks(choices, names)
         respond(text=text, blocks=blocks, response_type="ephemeral", replace_original=True)
 
-    add(
+    services.commands.add(
         Subcommand(
             "peers",
             "/tandem peers",

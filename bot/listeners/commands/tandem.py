@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from bot.listeners.commands.registry import SUBCOMMANDS, help_entries
 from bot.listeners.context import Services
 from bot.ui import messages
 from bot.ui.answer import to_dicts
@@ -17,20 +16,20 @@ def parse(text: str) -> tuple[str, str]:
 def register(app, services: Services) -> None:
     def ack_command(ack, command: dict, client) -> None:
         name, rest = parse(command.get("text", ""))
-        sub = SUBCOMMANDS.get(name)
+        sub = services.commands.get(name)
         if sub is not None and sub.ack_handler is not None:
             sub.ack_handler(ack, command, client, rest)
         elif sub is not None and sub.working:
             ack(text=sub.working, response_type="ephemeral")
         else:
             intro = None if name in ("", "help") else messages.UNKNOWN_SUBCOMMAND.format(name=name)
-            commands = messages.commands_text(help_entries())
+            commands = messages.commands_text(services.commands.help_entries())
             blocks, text = help_blocks(services.guidance.help_text(commands), intro)
             ack(text=text, blocks=to_dicts(blocks), response_type="ephemeral")
 
     def run_command(command: dict, respond, client) -> None:
         name, rest = parse(command.get("text", ""))
-        sub = SUBCOMMANDS.get(name)
+        sub = services.commands.get(name)
         if sub is None or sub.run is None:
             return
         try:
