@@ -1,5 +1,9 @@
 # The two commands: `make run` and `make test`. Everything else is here for convenience.
+SHELL := /bin/bash
+.SHELLFLAGS := -o pipefail -c
 PYTHON ?= python3
+# pip's notes about package locations this machine does not have are noise, not news.
+QUIET_PIP := 2>&1 | { grep -v "is neither a file nor a directory" || true; }
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
@@ -8,8 +12,8 @@ STAMP := $(VENV)/.installed
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip setuptools wheel
-	$(BIN)/pip install --quiet -e ".[dev]"
+	$(BIN)/pip install --quiet --upgrade pip setuptools wheel $(QUIET_PIP)
+	$(BIN)/pip install --quiet -e ".[dev]" $(QUIET_PIP)
 	touch $(STAMP)
 
 setup: $(STAMP) ## create the virtualenv and install Tandem

@@ -421,10 +421,31 @@ def data_import(file: Annotated[str, typer.Argument(help="A Tandem export (JSON)
     except (OSError, UnicodeDecodeError) as error:
         err.print(f"Could not read {file}: {error}")
         raise typer.Exit(2) from None
+    settings = get_settings()
+    if not settings.slack_bot_token:
+        err.print(
+            "Set SLACK_BOT_TOKEN: Tandem asks Slack that the person is in the workspace "
+            "before restoring anything for them."
+        )
+        raise typer.Exit(2)
+
+    def user_exists(team_id: str, user_id: str) -> bool:
+        from bot.slack_client import TeamClients
+
+        client = TeamClients(settings).for_team(team_id)
+        try:
+            user = client.users_info(user=user_id).get("user") or {}
+        except Exception:
+            return False
+        return not user.get("deleted") and user.get("team_id", team_id) == team_id
+
     try:
-        result = import_user(get_settings(), raw, actor="admin-cli")
+        result = import_user(settings, raw, actor="admin-cli", user_exists=user_exists)
     except ImportRejected as problem:
         err.print(f"{file} was not imported, and nothing was written: {problem}", markup=False)
+        raise typer.Exit(1) from None
+    except Exception as error:  # never a traceback: it could carry the file's content
+        err.print(f"{file} was not imported ({type(error).__name__}); nothing was written.")
         raise typer.Exit(1) from None
     console.print(f"Imported {result['entries']} journal entries for {result['slack_user_id']}.")
 

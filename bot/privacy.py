@@ -5,14 +5,16 @@ from __future__ import annotations
 import datetime as dt
 import json
 import secrets
-from typing import Literal
+from collections.abc import Callable
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, Field, ValidationError
 from sqlalchemy import delete, select, update
 
 from bot.db.engine import scrub, session_scope
 from bot.db.models import AuditEvent, CheckIn, JournalEntry, Leader
 from bot.identity import person_key
+from bot.knowledge.taxonomy import load_taxonomy
 from bot.reflection.journal import SHARING
 from bot.reflection.schedule import ScheduleError, validate
 from bot.settings import Settings
@@ -159,54 +161,98 @@ def _extra_erasers():
 # --- import ----------------------------------------------------------------------
 
 
+# Every field is checked against its column before anything is written, so a database error
+# (which could echo a value back) can never be reached from an import file.
+EARLIEST = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+
+
+def _no_nul(value: str) -> str:
+    if "\x00" in value:
+        raise ValueError("contains a NUL character")
+    return value
+
+
+def _sane_time(value: dt.datetime | None) -> dt.datetime | None:
+    if value is None:
+        return None
+    aware = value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+    if not EARLIEST <= aware <= dt.datetime.now(dt.UTC) + dt.timedelta(days=1):
+        raise ValueError("is not a date between 2000 and now")
+    return aware
+
+
+Text200 = Annotated[str, Field(max_length=200), AfterValidator(_no_nul)]
+
+
 class _LeaderIn(BaseModel):
-    display_name: str = ""
-    organisation: str = ""
-    time_zone: str
-    cadence: str
-    day: str
-    local_time: str
-    quiet_start: str | None = None
-    quiet_end: str | None = None
+    display_name: Text200 = ""
+    organisation: Text200 = ""
+    time_zone: str = Field(max_length=64)
+    cadence: str = Field(max_length=16)
+    day: str = Field(max_length=3)
+    local_time: str = Field(max_length=5)
+    quiet_start: str | None = Field(None, max_length=5)
+    quiet_end: str | None = Field(None, max_length=5)
     paused_until: dt.date | None = None
     skip_next: bool = False
-    focus_themes: list[str] = Field(default_factory=list)
+    focus_themes: list[str] = Field(default_factory=list, max_length=12)
     guidance_after_answer: bool = True
     status: Literal["active", "invited", "left", "peers-only"] = "active"
-    consent_source: str = "self"
+    consent_source: str = Field("self", max_length=16)
     anchor_date: dt.date | None = None
 
 
 class _EntryIn(BaseModel):
-    text: str = Field(min_length=1, max_length=200_000)
-    themes: list[str] = Field(default_factory=list)
+    text: Annotated[str, Field(min_length=1, max_length=200_000), AfterValidator(_no_nul)]
+    themes: list[str] = Field(default_factory=list, max_length=12)
     sharing: Literal["private", "team", "peers"] = "private"
-    question_id: str | None = None
-    source: str = "import"
-    created_at: dt.datetime
-    updated_at: dt.datetime | None = None
+    question_id: str | None = Field(None, max_length=80)
+    source: str = Field("import", max_length=16)
+    created_at: Annotated[dt.datetime, AfterValidator(_sane_time)]
+    updated_at: Annotated[dt.datetime | None, AfterValidator(_sane_time)] = None
 
 
 class _ExportIn(BaseModel):
     tandem_export_version: Literal[1]
-    team_id: str = Field(min_length=1)
-    slack_user_id: str = Field(pattern=r"^[UW][A-Z0-9]+$")
+    team_id: str = Field(min_length=1, max_length=32, pattern=r"^[TE][A-Z0-9]+$")
+    slack_user_id: str = Field(max_length=32, pattern=r"^[UW][A-Z0-9]+$")
     leader: _LeaderIn | None
     journal: list[_EntryIn] = Field(default_factory=list)
 
 
-def import_user(settings: Settings, raw: str, actor: str = "admin") -> dict:
-    """Restore an export; validated first, written in one transaction or not at all."""
+def import_user(
+    settings: Settings,
+    raw: str,
+    actor: str = "admin",
+    user_exists: Callable[[str, str], bool] | None = None,
+) -> dict:
+    """Restore an export; validated first, written in one transaction or not at all.
+
+    `user_exists(team_id, user_id)` asks the workspace whether the person is real (the CLI
+    asks Slack's users.info); an unknown person is refused, never created."""
     try:
         payload = _ExportIn.model_validate(json.loads(raw))
     except json.JSONDecodeError as error:
         raise ImportRejected(
             f"not JSON (line {error.lineno}, column {error.colno}: {error.msg})"
         ) from None
+    except RecursionError:
+        raise ImportRejected("the JSON is nested too deeply to be an export") from None
     except ValidationError as error:
         first = error.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
-        raise ImportRejected(f"{where}: {first['msg']}") from None
+        message = str(first["msg"]).removeprefix("Value error, ")
+        raise ImportRejected(f"{where}: {message}") from None
+    known = {t.slug for t in load_taxonomy(settings.taxonomy_path)}
+    used = {t for entry in payload.journal for t in entry.themes}
+    used.update(payload.leader.focus_themes if payload.leader else ())
+    unknown = sorted(used - known)
+    if unknown:
+        raise ImportRejected(f"themes: not in the taxonomy: {', '.join(unknown)[:200]}")
+    if user_exists is not None and not user_exists(payload.team_id, payload.slack_user_id):
+        raise ImportRejected(
+            f"{payload.slack_user_id} is not a member of workspace {payload.team_id}"
+        )
     if payload.leader is None:
         raise ImportRejected("leader: the export holds no schedule to restore")
     leader_in = payload.leader

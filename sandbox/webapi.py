@@ -43,6 +43,7 @@ API_METHODS = frozenset(
         "files.getUploadURLExternal",
         "files.completeUploadExternal",
         "files.info",
+        "files.delete",
     }
 )
 NO_AUTH_METHODS = frozenset({"api.test"})
@@ -505,6 +506,26 @@ class WebApiMethods:
         for conversation in conversations:
             self._share_files(conversation, [r for r, _ in records], params)
         return {"files": [{"id": r["id"], "title": r["title"]} for r, _ in records]}
+
+    def api_files_delete(self, params: dict) -> dict:
+        """Delete a file the caller uploaded: gone from files.info and from its messages."""
+        record = self.state.files.get(params.get("file"))
+        if record is None:
+            raise ApiError("file_not_found")
+        if record["user"] != self.bot_user_id:
+            raise ApiError("cant_delete_file")
+        del self.state.files[record["id"]]
+        for channel_id in record["channels"]:
+            conversation = self.state.conversations.get(channel_id)
+            if conversation is None:
+                continue
+            for message in list(conversation.messages):
+                files = [f for f in message.get("files", []) if f.get("id") != record["id"]]
+                if len(files) != len(message.get("files", [])):
+                    message["files"] = files
+                    if not files and message.get("subtype") == "file_share":
+                        self._remove_message(conversation, message)
+        return {}
 
     def api_files_info(self, params: dict) -> dict:
         record = self.state.files.get(params.get("file"))

@@ -295,6 +295,19 @@ def test_export_arrives_as_a_file_in_the_dm(slack):
     assert data["journal"][0]["text"] == "export-canary reflection"
     assert data["leader"]["day"] == "mon"
 
+    # /tandem forget removes the export file too, and says so truthfully.
+    slack.ws.run_slash_command("U1", channel="C1", command="/tandem", text="forget")
+    [modal] = wait_until(lambda: slack.ws.views("U1"))
+    slack.ws.submit_view("U1", modal["id"], values={})
+    dm = slack.ws.open_dm("U1")
+    done = wait_until(
+        lambda: [m for m in slack.bot_messages(dm) if "erased everything" in m.get("text", "")]
+    )
+    assert "including the export files" in done[0]["text"]
+    assert slack.ws.files("U1") == []
+    everything = json.dumps(slack.ws.messages(dm))
+    assert "export-canary" not in everything and "tandem-export-" not in everything
+
 
 def test_forget_leaves_no_trace_of_the_canary_anywhere(kb_settings, tmp_path):
     import io

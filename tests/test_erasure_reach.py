@@ -113,3 +113,86 @@ def test_audit_rows_are_keyed_hashes_and_lose_their_link_on_erase(tmp_path):
         subjects = session.scalars(select(AuditEvent.subject)).all()
     assert len(subjects) == 2 and before not in subjects
     assert all(s.startswith("erased:") for s in subjects)
+
+
+def _export(**overrides) -> dict:
+    data = {
+        "tandem_export_version": 1,
+        "team_id": "T1",
+        "slack_user_id": "U1",
+        "leader": {
+            "time_zone": "Europe/London",
+            "cadence": "weekly",
+            "day": "mon",
+            "local_time": "09:00",
+        },
+        "journal": [
+            {
+                "text": "A reflection",
+                "themes": ["trust-and-relationships"],
+                "created_at": "2026-11-01T10:00:00Z",
+            }
+        ],
+    }
+    data.update(overrides)
+    return data
+
+
+def _entry(**fields) -> dict:
+    return {"text": "x", "created_at": "2026-11-01T10:00:00Z", **fields}
+
+
+import pytest  # noqa: E402
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        ({"journal": [_entry(text="secret-canary \x00 text")]}, "NUL"),
+        ({"journal": [_entry(themes=["made-up-theme"])]}, "not in the taxonomy"),
+        ({"journal": [_entry(created_at="9999-01-01T00:00:00Z")]}, "between 2000 and now"),
+        ({"journal": [_entry(question_id="q" * 81)]}, "question_id"),
+        (
+            {
+                "leader": {
+                    "time_zone": "Europe/London",
+                    "cadence": "weekly",
+                    "day": "mon",
+                    "local_time": "09:00",
+                    "display_name": "n" * 201,
+                }
+            },
+            "display_name",
+        ),
+        ({"team_id": "not a team"}, "team_id"),
+    ],
+)
+def test_an_import_is_validated_against_every_column_and_writes_nothing(tmp_path, change, reason):
+    from bot.privacy import ImportRejected
+    from bot.reflection.leaders import get_leader
+
+    settings = make_settings(tmp_path)
+    with pytest.raises(ImportRejected) as rejected:
+        import_user(settings, json.dumps(_export(**change)))
+    assert reason in str(rejected.value) and "secret-canary" not in str(rejected.value)
+    assert get_leader(settings, "T1", "U1") is None
+
+
+def test_deeply_nested_json_is_refused_in_one_line(tmp_path):
+    from bot.privacy import ImportRejected
+
+    with pytest.raises(ImportRejected, match="nested too deeply"):
+        import_user(make_settings(tmp_path), "[" * 100_000 + "]" * 100_000)
+
+
+def test_an_unknown_person_is_refused_not_created(tmp_path):
+    from bot.privacy import ImportRejected
+    from bot.reflection.leaders import get_leader
+
+    settings = make_settings(tmp_path)
+    with pytest.raises(ImportRejected, match="not a member"):
+        import_user(settings, json.dumps(_export()), user_exists=lambda team, user: False)
+    assert get_leader(settings, "T1", "U1") is None
+    assert (
+        import_user(settings, json.dumps(_export()), user_exists=lambda t, u: True)["entries"] == 1
+    )

@@ -63,6 +63,14 @@ class Wording:
         first = lines.get(label) or lines["general"]
         return f"{first} {' '.join(self.refusals['redirect_tail'].split())}"
 
+    def examples(self) -> dict[str, list[str]]:
+        """Refusal examples by kind, for catching the same requests worded differently."""
+        return {k: list(v) for k, v in (self.refusals.get("examples") or {}).items()}
+
+    @property
+    def example_similarity(self) -> float:
+        return float(self.refusals.get("example_similarity", 1.1))
+
     def acknowledgement(self, question: str) -> str:
         """A word of acknowledgement when the question shows strain, else ""."""
         if not any(p.search(question) for p in self.strain):

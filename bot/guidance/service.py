@@ -13,6 +13,7 @@ import logging
 import re
 import time
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from bot.guidance.composer import Composition, Point, compose, expand
 from bot.guidance.conversation import REFUSALS, Intent, Wording, classify, load_wording
@@ -132,9 +133,14 @@ class GuidanceService:
             if cleaned.truncated
             else ""
         )
-        if not _WORD.search(text):  # nothing to read: emoji, punctuation, stray codes
-            return self._said("", "empty", self.wording.text("empty"))
         intent = classify(text, self.wording)
+        if not _WORD.search(text) and intent.kind not in ("greeting", "thanks", "help"):
+            # nothing to read: emoji, punctuation, stray codes
+            return self._said("", "empty", self.wording.text("empty"))
+        vector = None  # the question's embedding, computed once for refusals and search
+        if intent.kind == "question" and not self.retriever.empty:
+            vector = self.retriever.encode_query(text)
+            intent = Intent(self._refused_by_meaning(vector) or "question")
         if intent.kind in REFUSALS:
             return self._said(text, intent.kind, self.wording.reply(intent.kind))
         if intent.kind in ("greeting", "thanks"):
@@ -149,13 +155,28 @@ class GuidanceService:
             return self._something_else(text, previous)
         if intent.kind == "follow_up":
             if previous is None:
-                topic = f" {intent.topic}" if intent.topic else ""
+                words = intent.topic.split()
+                # "what's happening with the council?" reads well; a whole clause would not.
+                fits = bool(words) and words[0].lower() in ("with", "for", "at", "in", "on")
+                topic = f" {intent.topic}" if fits else ""
                 clarify = self.wording.text("follow_up", "clarify").format(topic=topic)
                 return self._said(text, "clarify", clarify, note)
             search = f"{previous.search_text}\n{text}"
             lead_in = self.wording.text("follow_up", "lead_in")
             return self._question(text, search, note, history, "follow_up", lead_in, on_progress)
-        return self._question(text, text, note, history, on_progress=on_progress)
+        return self._question(text, text, note, history, on_progress=on_progress, vector=vector)
+
+    def _refused_by_meaning(self, query) -> str | None:
+        """A refusal kind when the message means what a refusal example means (the patterns
+        catch the usual wordings; this catches the rest)."""
+        vectors = _example_vectors(self.settings.prompts_dir)
+        if not vectors:
+            return None
+        kind, best = max(
+            ((kind, float((matrix @ query).max())) for kind, matrix in vectors.items()),
+            key=lambda item: item[1],
+        )
+        return kind if best >= self.wording.example_similarity else None
 
     # --- replies that are not searches --------------------------------------------------
 
@@ -180,8 +201,9 @@ class GuidanceService:
 
     # --- questions ---------------------------------------------------------------------
 
-    def search(self, search_text: str) -> SearchOutcome:
-        return self.retriever.search(search_text, k=max(self.settings.retrieval_k, 5))
+    def search(self, search_text: str, vector=None) -> SearchOutcome:
+        k = max(self.settings.retrieval_k, 5)
+        return self.retriever.search(search_text, k=k, vector=vector)
 
     def _question(
         self,
@@ -192,8 +214,9 @@ class GuidanceService:
         kind: str = "answer",
         lead_in: str | None = None,
         on_progress=None,
+        vector=None,
     ) -> Answer:
-        outcome = self.search(search_text)
+        outcome = self.search(search_text, vector)
         acknowledgement = self.wording.acknowledgement(query)
         # Someone under strain is always in scope: how they are is what Tandem is for.
         if not outcome.scope.in_scope and not acknowledgement:
@@ -319,6 +342,14 @@ class GuidanceService:
         finally:
             MODEL_SECONDS.observe(time.perf_counter() - started)
         return Answer(query, True, reply.text, _citations(reply.cited), "llm", note)
+
+
+@lru_cache(maxsize=4)
+def _example_vectors(prompts_dir) -> dict:
+    from bot.knowledge.embeddings import get_encoder
+
+    examples = load_wording(prompts_dir).examples()
+    return {kind: get_encoder().encode(texts) for kind, texts in examples.items() if texts}
 
 
 def _citations(results: list[SearchResult]) -> list[Citation]:

@@ -3,9 +3,9 @@
 The index holds passages by section (`bot/knowledge/passages.py`). A document's score is
 its best passage by meaning, with the illustrative example weighed down so that the nouns
 in a story ("the hospice", "our directors") cannot outrank guidance that fits, plus a
-keyword score over everything but the story. Questions are read twice, as written and with
-organisation names replaced by their group (`knowledge/vocabulary.yaml`), so which partner
-a question names does not sway the result. No two near-identical documents share the top
+keyword score over everything but the story. Questions are read with organisation names
+replaced by their group (`knowledge/vocabulary.yaml`), so which partner a question names
+does not sway the result (documents are indexed with the group's name added). No two near-identical documents share the top
 three. A scope gate (`bot/knowledge/scope.py`) decides whether the question is about
 leading collaboratively at all.
 
@@ -235,16 +235,18 @@ class Retriever:
         )
 
     def encode_query(self, query: str) -> np.ndarray:
-        """The question's vector: as written and with organisation names generalised."""
-        normalised = self.vocabulary.normalise(query)
-        texts = [query] if normalised == query else [query, normalised]
-        vectors = get_encoder().encode(texts)
-        vector = vectors.mean(axis=0)
+        """The question's vector, with organisation names read as their group: a question
+        about the hospice and the same question about the council mean the same."""
+        vector = get_encoder().encode([self.vocabulary.normalise(query)])[0]
         return vector / max(float(np.linalg.norm(vector)), 1e-9)
 
     def _keyword_scores(self, query: str, name: str = "all_keywords") -> np.ndarray:
         scores = np.zeros(len(self.doc_order), dtype=np.float32)
-        tokens = self._tokenize([self.vocabulary_expanded(query)])[0]
+        # The organisation a question names is read as its group ("partner organisation"),
+        # so which partner it is cannot move the keyword score.
+        # The organisation a question names is read as its group ("partner organisation"),
+        # so which partner it is cannot move the keyword score.
+        tokens = self._tokenize([self.vocabulary.normalise(query)])[0]
         index = self._keyword_indexes.get(name)
         if not tokens or index is None:
             return scores

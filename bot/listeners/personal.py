@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 
 from bot.db.models import utcnow
 from bot.knowledge.taxonomy import theme_names
@@ -15,6 +16,8 @@ from bot.reflection.schedule import next_occurrence
 from bot.ui import journal as journal_ui
 from bot.ui.answer import to_dicts
 from bot.ui.home import home_view
+
+log = logging.getLogger(__name__)
 
 
 def join_checkins(services: Services, client, team_id: str, user_id: str):
@@ -94,10 +97,45 @@ def send_export(services: Services, client, team_id: str, user_id: str) -> None:
     )
 
 
-def erase(services: Services, client, team_id: str, user_id: str) -> None:
+def _delete_exports(client, channel: str, bot_user_id: str | None) -> int:
+    """Delete the export files Tandem uploaded into this DM; returns how many could not be."""
+    left = 0
+    cursor = None
+    while True:
+        page = client.conversations_history(channel=channel, limit=200, cursor=cursor)
+        for message in page.get("messages", []):
+            for file in message.get("files") or []:
+                if bot_user_id and file.get("user") not in (None, bot_user_id):
+                    continue
+                if not str(file.get("name", "")).startswith("tandem-export-"):
+                    continue
+                try:
+                    client.files_delete(file=file["id"])
+                except Exception as error:  # noqa: BLE001 - counted and told, never silent
+                    log.warning("could not delete an export file: %s", type(error).__name__)
+                    left += 1
+        cursor = (page.get("response_metadata") or {}).get("next_cursor")
+        if not cursor:
+            return left
+
+
+def erase(services: Services, client, team_id: str, user_id: str, bot_user_id=None) -> None:
     erase_user(services.settings, team_id, user_id, actor="self")
     channel = client.conversations_open(users=user_id)["channel"]["id"]
-    client.chat_postMessage(
-        channel=channel,
-        text="Done. I've erased everything I held about you. If you ever want to start again, `/tandem checkin` is here.",
+    try:
+        left = _delete_exports(client, channel, bot_user_id)
+    except Exception as error:  # noqa: BLE001 - the confirmation must stay true
+        log.warning("could not look for export files: %s", type(error).__name__)
+        left = -1
+    text = (
+        "Done. I've erased everything I held about you, including the export files I sent "
+        "you here. If you ever want to start again, `/tandem checkin` is here."
     )
+    if left:
+        text = (
+            "Done. I've erased everything I held about you. I couldn't remove "
+            + ("some export files" if left < 0 else f"{left} export file{'s' * (left != 1)}")
+            + " I sent you earlier in this DM, so please delete them yourself. If you ever "
+            "want to start again, `/tandem checkin` is here."
+        )
+    client.chat_postMessage(channel=channel, text=text)

@@ -85,8 +85,8 @@ def register(app, services: Services) -> None:
     def ack_forget(ack):
         ack()
 
-    def confirm_forget(body, client):
-        erase(services, client, team_of(body), body["user"]["id"])
+    def confirm_forget(body, client, context):
+        erase(services, client, team_of(body), body["user"]["id"], context.bot_user_id)
         publish_home(services, client, team_of(body), body["user"]["id"])
 
     app.view_submission(journal_ui.CALLBACK_SETTINGS)(save_settings)
