@@ -63,14 +63,23 @@ def test_a_first_visit_asks_dms_rates_opens_home_and_runs_help(tab, tmp_path):
     composer = tab.locator("#composer-text")
     composer.fill("How do I rebuild trust with a partner we let down?")
     composer.press("Enter")
-    answer = tab.locator("#messages .msg", has_text="Sources:").last
+    answer = tab.locator("#messages .msg", has_text="Something to sit with").last
     expect(answer).to_be_visible(timeout=30_000)
+    expect(answer).to_contain_text("Sources")
     expect(answer).to_contain_text("[1]")
+    expect(answer.get_by_role("button", name="View").first).to_be_visible()
     tab.mouse.move(0, 0)  # no hover highlight in the screenshot
     tab.wait_for_timeout(300)
     screenshot = Path(SCREENSHOT_TO) if SCREENSHOT_TO else tmp_path / "sandbox.png"
     tab.screenshot(path=str(screenshot))
     assert screenshot.stat().st_size > 10_000
+
+    answer.get_by_role("button", name="View").first.click()
+    document = tab.locator("#modal")
+    expect(document).to_contain_text("What good looks like", timeout=15_000)
+    expect(document).to_contain_text("Sources")
+    document.get_by_role("button", name="Close", exact=True).last.click()
+    expect(document).not_to_contain_text("What good looks like", timeout=15_000)
 
     answer.get_by_role("button", name="Helpful", exact=True).click()
     thanks = tab.locator("#messages .msg.ephemeral", has_text="Thank you")
