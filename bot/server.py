@@ -252,7 +252,9 @@ def serve_http(bolt_app: App, host: str, port: int, settings=None, leadership=No
     import uvicorn
 
     app = create_http_app(bolt_app, settings=settings, leadership=leadership)
-    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
+    # log_config=None: uvicorn installs no handlers of its own, so its lines (tracebacks
+    # included) go through Tandem's redacting root handler and honour LOG_FORMAT=json.
+    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False, log_config=None)
 
 
 def socket_mode_handler(bolt_app: App, app_token: str, web_client):

@@ -75,3 +75,30 @@ def test_serve_listens_on_loopback_unless_told_otherwise():
     from bot.cli import serve
 
     assert inspect.signature(serve).parameters["host"].default == "127.0.0.1"
+
+
+def test_uvicorn_tracebacks_go_through_the_redacting_handler(monkeypatch):
+    import io
+    import logging
+
+    import uvicorn
+
+    from bot.logging_setup import configure_logging
+    from bot.server import serve_http
+
+    seen = {}
+    monkeypatch.setattr(uvicorn, "run", lambda app, **options: seen.update(options))
+    serve_http(object.__new__(type("FakeApp", (), {"_signing_secret": "s"})), "127.0.0.1", 0)
+    assert seen["log_config"] is None  # no handlers of uvicorn's own
+
+    stream = io.StringIO()
+    handler = configure_logging("INFO", stream=stream, fmt="json")
+    try:
+        try:
+            raise ValueError("reflection-canary in a request body")
+        except ValueError:
+            logging.getLogger("uvicorn.error").exception("Exception in ASGI application")
+    finally:
+        logging.getLogger().removeHandler(handler)
+    line = stream.getvalue()
+    assert '"logger": "uvicorn.error"' in line and "reflection-canary" not in line
