@@ -91,6 +91,13 @@ def test_uvicorn_tracebacks_go_through_the_redacting_handler(monkeypatch):
     serve_http(object.__new__(type("FakeApp", (), {"_signing_secret": "s"})), "127.0.0.1", 0)
     assert seen["log_config"] is None  # no handlers of uvicorn's own
 
+    # As in a fresh `tandem serve` process: uvicorn's loggers untouched by any log_config
+    # (other tests in this process run uvicorn with its default config, which stops them
+    # propagating).
+    for name in ("uvicorn", "uvicorn.error"):
+        monkeypatch.setattr(logging.getLogger(name), "propagate", True)
+        monkeypatch.setattr(logging.getLogger(name), "handlers", [])
+        monkeypatch.setattr(logging.getLogger(name), "level", logging.NOTSET)
     stream = io.StringIO()
     handler = configure_logging("INFO", stream=stream, fmt="json")
     try:
