@@ -70,26 +70,22 @@ def register(app, services: Services) -> None:
         )
         client.views_open(trigger_id=body["trigger_id"], view=view)
 
-    def leave(ack, body: dict, client, respond) -> None:
-        ack()
+    def leave(body: dict, client, respond) -> None:
         preferences.leave(settings, team_of(body), body["user"]["id"])
         refresh(body, client, respond, ui.LEFT)
 
-    def resume(ack, body: dict, client, respond) -> None:
-        ack()
+    def resume(body: dict, client, respond) -> None:
         preferences.resume(settings, team_of(body), body["user"]["id"])
         refresh(body, client, respond, ui.RESUMED)
 
-    def arranged(ack, body: dict, action: dict, client) -> None:
-        ack()
+    def arranged(body: dict, action: dict, client) -> None:
         group_id = _group_id(action)
         found = group_id and record_response(
             settings, team_of(body), body["user"]["id"], group_id, "arranged"
         )
         _say(client, body, ui.ARRANGED_THANKS if found else NOT_YOURS)
 
-    def not_this_time(ack, body: dict, action: dict, client) -> None:
-        ack()
+    def not_this_time(body: dict, action: dict, client) -> None:
         team, user, group_id = team_of(body), body["user"]["id"], _group_id(action)
         found = group_id and member_of(settings, team, user, group_id)
         if not found:
@@ -120,23 +116,30 @@ def register(app, services: Services) -> None:
             return
         client.views_open(trigger_id=body["trigger_id"], view=ui.takeaway_modal(group_id))
 
-    def pause_now(ack, body: dict, respond) -> None:
-        ack()
+    def pause_now(body: dict, respond) -> None:
         until = preferences.pause_for_now(
             settings, team_of(body), body["user"]["id"], london_today(utcnow())
         )
         respond(text=ui.paused_text(until), replace_original=True)
 
-    def keep_in(ack, body: dict, respond) -> None:
-        ack()
+    def keep_in(body: dict, respond) -> None:
         preferences.keep_me_in(settings, team_of(body), body["user"]["id"])
         respond(text=ui.KEPT_IN, replace_original=True)
 
+    def ack_at_once(ack) -> None:
+        ack()
+
+    # Opening a modal needs the trigger while it is fresh, so those two run in the request.
+    # Everything else (database writes, notes to the others, which may wait on the send
+    # budget) runs after the ack, so Slack never waits for it.
     app.action(ui.ACTION_OPEN)(open_preferences)
-    app.action(ui.ACTION_LEAVE)(leave)
-    app.action(ui.ACTION_RESUME)(resume)
-    app.action(ui.ACTION_ARRANGED)(arranged)
-    app.action(ui.ACTION_DECLINE)(not_this_time)
     app.action(ui.ACTION_TAKEAWAY)(takeaway)
-    app.action(ui.ACTION_PAUSE)(pause_now)
-    app.action(ui.ACTION_KEEP)(keep_in)
+    for action_id, work in (
+        (ui.ACTION_LEAVE, leave),
+        (ui.ACTION_RESUME, resume),
+        (ui.ACTION_ARRANGED, arranged),
+        (ui.ACTION_DECLINE, not_this_time),
+        (ui.ACTION_PAUSE, pause_now),
+        (ui.ACTION_KEEP, keep_in),
+    ):
+        app.action(action_id)(ack=ack_at_once, lazy=[work])
