@@ -113,8 +113,10 @@ def build_app(settings: Settings, guidance: GuidanceService | None = None, **app
 
     @app.error
     def on_error(error, body, logger):
-        # Never log the body: it carries people's words.
+        # Never log the body: it carries people's words. A request that failed before its
+        # work was claimed (the database down, say) was not processed: 500 lets Slack retry
+        # it later, and the event ledger still makes sure it is handled only once.
         logger.error("listener error: %s", type(error).__name__)
-        return BoltResponse(status=200, body="")
+        return BoltResponse(status=500, body="")
 
     return app

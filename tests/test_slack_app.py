@@ -407,3 +407,27 @@ def test_kept_answers_are_exported_and_erased_with_the_person(slack):
     assert kept["question"].startswith("How do I rebuild trust") and kept["answer"]
     erase_user(slack.settings, "T0TANDEM", "U1")
     assert export_user(slack.settings, "T0TANDEM", "U1")["recent_answers"] == []
+
+
+def test_a_dm_that_arrives_while_the_database_is_down_is_retried_not_lost(slack):
+    from bot.db.engine import get_engine
+    from bot.db.models import ProcessedEvent
+
+    dm = slack.ws.open_dm("U1")
+    body = message_event("U1", dm, "How do I rebuild trust with a partner?", ts="1764150009.000100")
+    table = ProcessedEvent.__table__
+    engine = get_engine(slack.settings)
+    table.drop(engine)  # the event ledger is unreachable, as when the database is down
+    try:
+        first = post_event(slack.events_url, SECRET, body)
+        assert first.status_code >= 500  # not processed: Slack will retry
+    finally:
+        table.create(engine)
+    retry = post_event(
+        slack.events_url, SECRET, body,
+        headers={"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_error"},
+    )  # fmt: skip
+    assert retry.status_code == 200
+    wait_until(lambda: _answered(slack, dm))
+    settle(1.0)
+    assert len(_answered(slack, dm)) == 1
