@@ -116,9 +116,8 @@ def show_release(
     settings: Settings, client, config: DigestSettings, period: service.Period, now: dt.datetime
 ) -> Digest | None:
     """The period's digest as released, releasing it now if it never was (for a preview or
-    `tandem digest run --dry-run`). Channel members are only asked for when composing."""
-    was_released, digest = service.released(settings, config.id, period.key)
-    if was_released:
-        return digest
-    members = channel_members(client, config.channel_id)
-    return service.release(settings, config, period, members, now)
+    `tandem digest run --dry-run`). Slack is asked for the channel's members only when the
+    digest has to be composed."""
+    return service.release(
+        settings, config, period, lambda: channel_members(client, config.channel_id), now
+    )

@@ -15,6 +15,7 @@ import json
 import logging
 import re
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
@@ -419,24 +420,34 @@ def released(settings: Settings, config_id: int, period_key: str) -> tuple[bool,
         return (run is not None, _as_digest(run) if run is not None else None)
 
 
+def _release_values(digest: Digest, cutoff: dt.datetime) -> dict:
+    """What the ledger keeps of a release: who counted (hashed), what was shown, and when."""
+    return {
+        "shown": json.dumps(digest.shown, sort_keys=True),
+        "content": json.dumps(digest.to_record(), ensure_ascii=False),
+        "cutoff": cutoff,
+    }
+
+
 def release(
     settings: Settings,
     config: DigestSettings,
     period: Period,
-    member_ids,
+    members: Callable[[], list[str]],
     now: dt.datetime,
     *,
     use_model: bool = True,
 ) -> Digest | None:
     """The period's digest for a preview or a dry run: its first release if it has one,
     otherwise composed now (counting entries up to now) and recorded as its release.
+    `members()` is asked for the channel's members only when the digest is composed.
 
     None only for a period released before releases kept their content."""
     was_released, digest = released(settings, config.id, period.key)
     if was_released:
         return digest
     period = continuing(settings, config, replace(period, end=min(period.end, now)))
-    digest = build_digest(settings, config, period, member_ids, use_model=use_model)
+    digest = build_digest(settings, config, period, members(), use_model=use_model)
     try:
         with session_scope(settings) as session:
             session.add(
@@ -444,9 +455,7 @@ def release(
                     config_id=config.id,
                     period_key=period.key,
                     status="previewed",
-                    shown=json.dumps(digest.shown, sort_keys=True),
-                    content=json.dumps(digest.to_record(), ensure_ascii=False),
-                    cutoff=period.end,
+                    **_release_values(digest, period.end),
                 )
             )
     except IntegrityError:  # released by someone else a moment ago: show theirs
@@ -509,11 +518,7 @@ def record_release(settings: Settings, run_id: int, digest: Digest, cutoff: dt.d
         session.execute(
             update(DigestRun)
             .where(DigestRun.id == run_id)
-            .values(
-                shown=json.dumps(digest.shown, sort_keys=True),
-                content=json.dumps(digest.to_record(), ensure_ascii=False),
-                cutoff=cutoff,
-            )
+            .values(**_release_values(digest, cutoff))
         )
 
 

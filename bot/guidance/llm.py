@@ -24,7 +24,6 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-import numpy as np
 import yaml
 
 from bot.knowledge.embeddings import get_encoder
@@ -279,7 +278,3 @@ def ask_model(
         checked.reflection = outcome.results[0].question
     text, cited = render(checked)
     return ModelAnswer(text, cited, time.perf_counter() - started, checked.dropped)
-
-
-def support_similarity(point: str, passage_vector: np.ndarray) -> float:
-    return float(get_encoder().encode([point])[0] @ passage_vector)

@@ -68,13 +68,11 @@ class Answer:
     def memory(self) -> dict:
         """What a follow-up needs of this answer (kept with the conversation, then expired)."""
         return {
-            "kind": self.kind,
             "search_text": self.search_text,
             "points": [
-                {"text": p.text, "doc_id": p.doc_id, "passage_id": p.passage_id, "n": p.citation}
+                {"text": p.text, "doc_id": p.doc_id, "passage_id": p.passage_id}
                 for p in self.points
             ],
-            "citations": [{"doc_id": c.doc_id, "title": c.title} for c in self.citations],
             "used": list(self.used),
         }
 

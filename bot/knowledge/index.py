@@ -105,6 +105,8 @@ def ingest(
 
     cache = embedding_cache(settings)
     known = len(cache)
+    passages_by_doc = {doc.id: passages_of(doc) for doc in documents}
+    examples = scope_texts(settings)
     changed = [doc for doc in documents if indexed.get(doc.id) != doc.content_hash]
     report.unchanged = len(documents) - len(changed)
     for position, doc in enumerate(changed, start=1):
@@ -113,7 +115,7 @@ def ingest(
             report.updated += 1
         else:
             report.added += 1
-        passages = passages_of(doc)
+        passages = passages_by_doc[doc.id]
         vectors = cache.encode([p.text for p in passages])
         for start in range(0, len(passages), ADD_BATCH):
             batch = slice(start, start + ADD_BATCH)
@@ -125,9 +127,9 @@ def ingest(
             )
         if on_progress:
             on_progress(position, len(changed), doc.id)
-    cache.encode(scope_texts(settings))  # the scope gate's examples load with the index
+    cache.encode(examples)  # the scope gate's examples load with the index
     report.embedded = max(0, len(cache) - known)
-    cache.keep_only([p.text for doc in documents for p in passages_of(doc)] + scope_texts(settings))
+    cache.keep_only([p.text for found in passages_by_doc.values() for p in found] + examples)
     cache.save()
     report.chunks = collection.count()
     report.seconds = time.perf_counter() - started

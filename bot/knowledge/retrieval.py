@@ -52,7 +52,6 @@ SIGNAL_WEIGHTS = {
     "asked_keywords": 0.75,
 }
 DUPLICATE_SIMILARITY = 0.9  # documents this alike do not share the top three
-IN_SCOPE_KINDS = ASKED
 
 
 @dataclass(frozen=True)
@@ -211,9 +210,7 @@ class Retriever:
     def _build_scope(self) -> None:
         examples = load_examples(scope_dir(self.settings))
         self.scope_cache = EmbeddingCache(self.settings.knowledge_dir / CACHE_NAME)
-        inside_kb = self.matrix[
-            np.isin(self.passage_kind, [KINDS.index(k) for k in IN_SCOPE_KINDS])
-        ]
+        inside_kb = self.matrix[self._groups["asked"]]  # how leaders ask for each document
         inside = np.vstack([inside_kb, self.scope_cache.encode(list(examples.inside))])
         outside = self.scope_cache.encode(list(examples.outside))
         self.scope_cache.save()  # examples added since the last ingest are embedded once
