@@ -45,6 +45,7 @@ class Wording:
     refusals: dict
     patterns: dict[str, tuple[re.Pattern, ...]]
     strain: tuple[re.Pattern, ...]
+    points_back: re.Pattern
 
     def reply(self, kind: str) -> str:
         if kind in REFUSALS:
@@ -91,7 +92,13 @@ def load_wording(prompts_dir: Path) -> Wording:
     refusals = yaml.safe_load((folder / "refusals.yaml").read_text("utf-8"))
     patterns = {kind: _compile(refusals[kind]["patterns"]) for kind in REFUSALS}
     patterns.update({kind: _compile(conversation[kind]["patterns"]) for kind in CONVERSATION})
-    return Wording(conversation, refusals, patterns, _compile(conversation["strain"]["patterns"]))
+    return Wording(
+        conversation,
+        refusals,
+        patterns,
+        _compile(conversation["strain"]["patterns"]),
+        re.compile(conversation["follow_up"]["points_back"], re.I),
+    )
 
 
 def _which(raw: str) -> int | str:
@@ -101,11 +108,12 @@ def _which(raw: str) -> int | str:
     return "last" if raw == "last" else _ORDINALS.get(raw, 0)
 
 
-def classify(text: str, wording: Wording) -> Intent:
+def classify(text: str, wording: Wording, *, after_answer: bool = False) -> Intent:
     """The intent of one message, already cleaned (see `bot.text.clean_query`).
 
     Conversation is only ever a short message (`max_words` in the wording file): a long one
-    is a question, whatever words it happens to contain."""
+    is a question, whatever words it happens to contain. `after_answer` says an earlier
+    answer is in this conversation, so a short message pointing back at it is a follow-up."""
     message = " ".join(text.split())
     words = len(message.split())
     for kind in REFUSALS:
@@ -133,4 +141,6 @@ def classify(text: str, wording: Wording) -> Intent:
             if match:
                 topic = (match.groupdict().get("topic") or "").strip(" ?.!,")
                 return Intent("follow_up", topic=topic)
+        if after_answer and wording.points_back.search(message):
+            return Intent("follow_up")
     return Intent("question")

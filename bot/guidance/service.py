@@ -16,7 +16,14 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from bot.guidance.composer import Composition, Point, compose, expand
-from bot.guidance.conversation import REFUSALS, Intent, Wording, classify, load_wording
+from bot.guidance.conversation import (
+    FOLLOW_UP_MAX_WORDS,
+    REFUSALS,
+    Intent,
+    Wording,
+    classify,
+    load_wording,
+)
 from bot.knowledge.retrieval import Retriever, SearchOutcome, SearchResult, get_retriever
 from bot.knowledge.taxonomy import load_taxonomy
 from bot.metrics import MODEL_FALLBACKS, MODEL_SECONDS
@@ -131,7 +138,7 @@ class GuidanceService:
             if cleaned.truncated
             else ""
         )
-        intent = classify(text, self.wording)
+        intent = classify(text, self.wording, after_answer=previous is not None)
         if not _WORD.search(text) and intent.kind not in ("greeting", "thanks", "help"):
             # nothing to read: emoji, punctuation, stray codes
             return self._said("", "empty", self.wording.text("empty"))
@@ -216,6 +223,15 @@ class GuidanceService:
     ) -> Answer:
         outcome = self.search(search_text, vector)
         acknowledgement = self.wording.acknowledgement(query)
+        if (
+            kind == "answer"
+            and not outcome.grounded
+            and not acknowledgement
+            and self._points_back(query)
+        ):
+            # "how long should that take?" with nothing earlier to point at: ask, don't guess.
+            clarify = self.wording.text("follow_up", "clarify").format(topic="")
+            return self._said(query, "clarify", clarify, note)
         # Someone under strain is always in scope: how they are is what Tandem is for.
         if not outcome.scope.in_scope and not acknowledgement:
             answer = self._said(
@@ -236,6 +252,10 @@ class GuidanceService:
                     answer.kind, answer.search_text = kind, search_text
                 return answer
         return self._from_composition(query, composition, note, kind, search_text, lead_in)
+
+    def _points_back(self, query: str) -> bool:
+        words = len(query.split())
+        return words <= FOLLOW_UP_MAX_WORDS and bool(self.wording.points_back.search(query))
 
     def _from_composition(
         self,
