@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 from rich.markdown import Markdown
 from rich.panel import Panel
+from rich.text import Text
 
 from bot.settings import get_settings
 
@@ -132,8 +133,9 @@ def _print_answer(answer) -> None:
         console.print("[dim]Sources:[/dim]")
         for number, citation in enumerate(answer.citations, start=1):
             path = settings.knowledge_dir / "docs" / f"{citation.doc_id}.md"
-            console.print(f"[dim]  [{number}] {citation.title}[/dim]", highlight=False)
-            console.print(f"[dim]      {path}[/dim]", markup=False, highlight=False)
+            # Titles and paths are data: printed as plain text, never read as markup.
+            console.print(Text(f"  [{number}] {citation.title}", style="dim"), highlight=False)
+            console.print(Text(f"      {path}", style="dim"), highlight=False)
     if answer.note:
         console.print(f"[dim]{answer.note}[/dim]")
 

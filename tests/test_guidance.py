@@ -388,6 +388,7 @@ def test_the_cli_prints_where_each_source_lives(kb_settings):
     result = run_cli(["ask", "how do I rebuild trust with a partner"], kb_settings)
     assert result.returncode == 0, result.stderr
     assert "knowledge/docs/" in result.stdout and ".md" in result.stdout
+    assert "[dim]" not in result.stdout  # no markup printed as text
 
 
 def test_the_cli_neutralises_model_text(kb_settings):
