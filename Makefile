@@ -8,7 +8,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-postgres setup lint bench audit ingest check screenshot clean
+.PHONY: run test test-postgres setup lint bench calibrate audit ingest check screenshot clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +46,9 @@ lint: setup
 
 bench: setup ingest ## benchmarks; results are printed and written to bench/results/
 	$(BIN)/python -m bench.run
+
+calibrate: setup ## re-choose the scope gate's threshold on the dev split and write it
+	$(BIN)/python -m bench.calibrate_scope --write
 
 audit: setup ## the HTTP abuse set, hostile links and privacy-on-disk checks, with pass counts
 	$(BIN)/pytest -q tests/test_http_abuse.py tests/test_safety.py tests/test_erasure_reach.py

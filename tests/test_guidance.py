@@ -57,7 +57,8 @@ def test_an_answer_speaks_to_the_situation_with_actions_from_guidance(offline, k
         assert stands_alone(text)
     assert len(set(points)) == len(points)
     assert "*Watch for:*" in answer.answer
-    assert answer.answer.rstrip("_").endswith("?")
+    sit_with = [line for line in answer.answer.split("\n") if "Something to sit with" in line]
+    assert len(sit_with) == 1 and sit_with[0].rstrip("_").endswith("?")
     assert len(answer.answer) < 2000
 
 
@@ -163,6 +164,16 @@ def test_something_else_offers_new_points_not_the_same_ones(offline):
     other = offline.answer("something else?", previous=previous)
     assert other.kind == "something_else" and other.grounded
     assert not set(_points(first.answer)) & set(_points(other.answer))
+
+
+def test_something_else_turns_to_the_angle_the_answer_offered(offline):
+    first = offline.answer("The hospice feels we ignore them at the partnership board")
+    assert "Not quite it? *" in first.answer
+    offered = first.answer.rsplit("Not quite it? *", 1)[1].split("*", 1)[0]
+    previous = PreviousTurn.from_memory(first.memory())
+    other = offline.answer("something else?", previous=previous)
+    assert other.citations[0].title == offered
+    assert not {c.doc_id for c in first.citations} & {other.citations[0].doc_id}
 
 
 @pytest.mark.parametrize(

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.knowledge.documents import check_knowledge_base
+from bot.knowledge.documents import MAX_QUESTIONS, MIN_QUESTIONS, check_knowledge_base
 from bot.knowledge.taxonomy import load_taxonomy
 from bot.settings import REPO_ROOT
 
@@ -154,7 +154,7 @@ def test_every_example_is_labelled_and_a_third_show_mixed_results():
     report = check_knowledge_base(REPO_ROOT / "knowledge", THEMES)
     assert len(report.documents) >= 150
     for doc in report.documents:
-        assert 5 <= len(doc.questions) <= 12, doc.id
+        assert MIN_QUESTIONS <= len(doc.questions) <= MAX_QUESTIONS, doc.id
         assert doc.insight and doc.reflective_question.endswith("?"), doc.id
 
 

@@ -19,12 +19,17 @@ from bot.knowledge.documents import BACK_POINTING
 from bot.knowledge.retrieval import ScoredPassage, SearchResult
 
 MIN_POINTS, MAX_POINTS = 2, 4
+LEAD_IN = "A few things you could try:"
 MAX_DOCS = 3
 MAX_POINT_CHARS = 340
 # Another document is drawn on only when its retrieval score is at least this share of the
 # best one's (on the dev split, the second document was acceptable for about four questions
 # in ten, so a close score is needed before its advice is mixed in).
 CITE_RATIO = 0.9
+# The best uncited document among the next two is offered as another angle ("something
+# else") when its score is at least this share of the best one's: the first document is the
+# right one for about three questions in four, so a way to the next one earns its line.
+ALTERNATIVE_RATIO = 0.6
 # Added to a passage's similarity when choosing points.
 DOC_RANK_BONUS = (0.06, 0.02, 0.0)
 KIND_BONUS = {"action": 0.02, "guidance": 0.0}
@@ -52,8 +57,10 @@ class Composition:
     reflection: str
     cited: list[SearchResult]
     used: set[str] = field(default_factory=set)  # passage ids, so "something else?" can skip them
+    alternative: SearchResult | None = None  # another angle the leader may mean
 
-    def text(self, lead_in: str = "A few things you could try:") -> str:
+    def text(self, lead_in: str = LEAD_IN, offer: str = "") -> str:
+        """The answer; `offer` (with `{title}`) points to the alternative, when there is one."""
         lines = [self.opening, "", lead_in]
         for number, point in enumerate(self.points, start=1):
             lines.append(f"{number}. {point.text} [{point.citation}]")
@@ -61,6 +68,8 @@ class Composition:
             lines += ["", f"*Watch for:* {self.pitfall.text} [{self.pitfall.citation}]"]
         if self.reflection:
             lines += ["", f"_Something to sit with: {self.reflection}_"]
+        if offer and self.alternative:
+            lines += ["", offer.format(title=self.alternative.title)]
         return "\n".join(lines).strip()
 
 
@@ -167,6 +176,15 @@ def compose(
         pitfall=point(*pitfall) if pitfall else None,
         reflection=lead.question if lead else "",
         cited=[next(d for d in docs if d.doc_id == doc_id) for doc_id in order],
+    )
+    best = results[0].score if results else 0.0
+    composition.alternative = next(
+        (
+            r
+            for r in results[1:3]
+            if r.doc_id not in number and best > 0 and r.score >= best * ALTERNATIVE_RATIO
+        ),
+        None,
     )
     composition.used = {p.passage_id for p in composition.points}
     if composition.pitfall:

@@ -15,7 +15,7 @@ import time
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from bot.guidance.composer import Composition, Point, compose, expand
+from bot.guidance.composer import LEAD_IN, Composition, Point, compose, expand
 from bot.guidance.conversation import (
     FOLLOW_UP_MAX_WORDS,
     REFUSALS,
@@ -266,7 +266,8 @@ class GuidanceService:
         search_text: str,
         lead_in: str | None = None,
     ) -> Answer:
-        text = composition.text(lead_in) if lead_in else composition.text()
+        offer = self.wording.text("something_else", "offer") if kind != "something_else" else ""
+        text = composition.text(lead_in or LEAD_IN, offer)
         return Answer(
             query,
             True,
@@ -318,7 +319,14 @@ class GuidanceService:
             return self._said(query, "clarify", self.wording.text("something_else", "no_previous"))
         outcome = self.search(previous.search_text)
         skip = set(previous.used)
-        composition = compose(outcome.results, skip=skip, opening="")
+        # Another angle first: the best documents not drawn on before, with their own opening.
+        drawn_on = {passage_id.rsplit(":", 1)[0] for passage_id in skip}
+        others = [r for r in outcome.results if r.doc_id not in drawn_on]
+        composition = compose(others[:1], skip=skip)  # the angle the answer offered
+        if len(composition.points) < 2:
+            composition = compose(others, skip=skip)
+        if len(composition.points) < 2:
+            composition = compose(outcome.results, skip=skip, opening="")
         if len(composition.points) < 2:
             deeper = compose(outcome.results[1:], skip=skip, opening="")
             composition = deeper if len(deeper.points) >= 2 else composition

@@ -51,7 +51,7 @@ REQUIRED_SECTIONS = (
 )
 ADVICE_KINDS = ("guidance", "action", "pitfall", "limits")
 MIN_WORDS, MAX_WORDS = 350, 1000
-MIN_QUESTIONS, MAX_QUESTIONS = 5, 12
+MIN_QUESTIONS, MAX_QUESTIONS = 5, 20
 INSIGHT_CHARS = (60, 300)
 # A bullet is shown on its own, so it may not open by pointing back at something else.
 BACK_POINTING = {

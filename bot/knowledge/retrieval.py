@@ -49,13 +49,13 @@ KINDS = ("card", "question", "lead", "guidance", "action", "pitfall", "limits", 
 ASKED = ("card", "question")
 ADVICE = ("lead", "guidance", "action", "pitfall", "limits")
 SIGNAL_WEIGHTS = {
-    "asked_meaning": 0.5,
-    "asked_centre": 0.95,
-    "advice_meaning": 0.5,
+    "asked_meaning": 1.1,
+    "asked_centre": 1.1,
+    "advice_meaning": 0.4,
     "advice_centre": 0.25,
     "story_meaning": 0.2,
-    "all_keywords": 1.1,  # everything but the story and the closing question
-    "asked_keywords": 0.75,
+    "all_keywords": 2.0,  # everything but the story and the closing question
+    "asked_keywords": 0.85,
 }
 DUPLICATE_SIMILARITY = 0.9  # documents this alike do not share the top three
 
