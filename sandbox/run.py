@@ -22,6 +22,7 @@ from pathlib import Path
 
 from pydantic import SecretStr
 
+from bot import clock as bot_clock
 from bot.settings import Settings
 from sandbox.clock import SimulatedClock, next_weekday_at
 from sandbox.demo import enrol_demo_leaders, seed_workspace
@@ -60,6 +61,7 @@ class Sandbox:
         self._tick_lock = threading.Lock()
         self._threads: list[threading.Thread] = []
         self._saved_marker: object = None
+        self._clock_in_use = contextlib.ExitStack()
         self.ws: Workspace | None = None
         self.settings: Settings | None = None
         self._workspace_server: WorkspaceServer | None = None
@@ -69,6 +71,9 @@ class Sandbox:
     # ---- lifecycle ------------------------------------------------------------------------
 
     def start(self) -> Sandbox:
+        # Tandem reads this sandbox's clock (whichever one is restored) while it runs, so
+        # journal stamps, schedules, digests and previews all agree after a fast-forward.
+        self._clock_in_use.enter_context(bot_clock.use(lambda: self.clock.now()))
         Path(self.base_settings.data_dir).mkdir(parents=True, exist_ok=True)
         if self.reset:
             self._forget_everything()
@@ -107,6 +112,7 @@ class Sandbox:
             self._workspace_server = None
         if self.ws is not None:
             self.ws.close()
+        self._clock_in_use.close()
 
     def __enter__(self) -> Sandbox:
         return self.start()
