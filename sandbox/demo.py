@@ -1,5 +1,8 @@
 """The demo workspace: five leaders from across a health and care system, two channels, and
-check-ins for three of them, so there is something to see in the first two minutes."""
+check-ins for three of them, so there is something to see in the first two minutes.
+
+One person is a workspace admin (as Slack's ``users.info`` reports it), so team digests can
+be tried too."""
 
 from __future__ import annotations
 
@@ -22,6 +25,7 @@ class DemoLeader:
     organisation: str
     time_zone: str
     checkins: bool  # enrolled in weekly check-ins (Monday 09:00 local)
+    admin: bool = False  # a workspace admin: may set up team digests
 
 
 DEMO_LEADERS: tuple[DemoLeader, ...] = (
@@ -32,6 +36,7 @@ DEMO_LEADERS: tuple[DemoLeader, ...] = (
         "Northshire Integrated Care Board",
         "Europe/London",
         checkins=True,
+        admin=True,
     ),
     DemoLeader(
         "U02PRIYA",
@@ -100,6 +105,7 @@ def seed_workspace(ws: Workspace) -> None:
             organisation=leader.organisation,
             title=f"{leader.title}, {leader.organisation}",
             email=f"{leader.name.split()[0].lower()}@example.org",
+            is_admin=leader.admin,
         )
     everyone = [leader.user_id for leader in DEMO_LEADERS]
     ws.add_channel(

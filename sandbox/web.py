@@ -159,6 +159,7 @@ class PageBackend:
                 "initials": initials(u["real_name"]),
                 "colour": avatar_colour(u["id"]),
                 "checkins": u["id"] in enrolled,
+                "admin": bool(u.get("is_admin") or u.get("is_owner")),  # as users.info says
             }
             for u in self.people()
         ]
