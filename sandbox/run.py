@@ -25,7 +25,12 @@ from pydantic import SecretStr
 from bot import clock as bot_clock
 from bot.settings import Settings
 from sandbox.clock import SimulatedClock, next_weekday_at
-from sandbox.demo import enrol_demo_leaders, seed_workspace
+from sandbox.demo import (
+    calm_moment,
+    enrol_demo_leaders,
+    seed_shared_reflections,
+    seed_workspace,
+)
 from sandbox.server import ServerThread
 from sandbox.workspace import Workspace, WorkspaceServer
 
@@ -179,8 +184,10 @@ class Sandbox:
             }
         )
         if not self.restored:
+            self.clock.advance_to(calm_moment(self.clock.now()))
             seed_workspace(self.ws)
             enrol_demo_leaders(self.settings, self.ws.team_id)
+            seed_shared_reflections(self.settings, self.ws.team_id)
         self._tandem = ServerThread(
             create_http_app(build_app(self.settings)), "127.0.0.1", 0, lifespan="on"
         )
