@@ -23,6 +23,7 @@ from pathlib import Path
 from pydantic import SecretStr
 
 from bot import clock as bot_clock
+from bot.listeners.context import Registry
 from bot.settings import Settings
 from sandbox.clock import SimulatedClock, next_weekday_at
 from sandbox.demo import (
@@ -72,6 +73,7 @@ class Sandbox:
         self._workspace_server: WorkspaceServer | None = None
         self._tandem: ServerThread | None = None
         self._page: ServerThread | None = None
+        self.tandem_commands: Registry | None = None
 
     # ---- lifecycle ------------------------------------------------------------------------
 
@@ -188,9 +190,9 @@ class Sandbox:
             seed_workspace(self.ws)
             enrol_demo_leaders(self.settings, self.ws.team_id)
             seed_shared_reflections(self.settings, self.ws.team_id)
-        self._tandem = ServerThread(
-            create_http_app(build_app(self.settings)), "127.0.0.1", 0, lifespan="on"
-        )
+        tandem = build_app(self.settings)
+        self.tandem_commands = tandem.tandem_services.commands  # for the page's autocomplete
+        self._tandem = ServerThread(create_http_app(tandem), "127.0.0.1", 0, lifespan="on")
         self._tandem.start()
         self.ws.app_url = f"{self._tandem.url}/slack/events"
         self._page = ServerThread(build_page_app(self), self.host, self.port)

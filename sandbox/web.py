@@ -81,6 +81,26 @@ def compose_text(raw: str, mentionable: dict[str, str]) -> str:
     return _AT_NAME.sub(mention, text)
 
 
+def command_suggestions(entries: list[tuple[str, str]]) -> list[dict]:
+    """What the composer's ``/`` autocomplete offers, from Tandem's own subcommand list
+    (``usage``, ``about`` pairs, as `/tandem help` shows them), help first.
+
+    Choosing one inserts the fixed words of its usage; a placeholder (``<question>``) or a
+    choice (``setup | preview``) is left for the person to type.
+    """
+    suggestions = []
+    for usage, about in entries:
+        words = usage.split()
+        fixed: list[str] = []
+        for index, word in enumerate(words):
+            if word.startswith("<") or "|" in words[index : index + 2]:
+                break
+            fixed.append(word)
+        insert = " ".join(fixed) + (" " if len(fixed) < len(words) else "")
+        suggestions.append({"insert": insert, "label": usage, "about": about})
+    return sorted(suggestions, key=lambda s: s["insert"].strip() != "/tandem help")
+
+
 def initials(name: str) -> str:
     parts = [p for p in re.split(r"\s+", name.strip()) if p]
     return "".join(p[0] for p in parts[:2]).upper() or "?"
@@ -169,6 +189,7 @@ class PageBackend:
             "bot": {"id": self.ws.bot_user_id, "name": self.ws.bot_name.capitalize()},
             "leaders": leaders,
             "commands": list(COMMANDS),
+            "subcommands": command_suggestions(self.sandbox.tandem_commands.help_entries()),
             "suggestions": list(SUGGESTIONS),
             "max_message_chars": MAX_MESSAGE_TEXT,
         }

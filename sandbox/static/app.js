@@ -843,12 +843,9 @@ async function sendFrom(form, threadTs) {
 
 function suggestionsFor(text, caret) {
   const before = text.slice(0, caret);
-  if (/^\/\S*$/.test(before)) {
-    const items = [
-      { insert: '/tandem help', label: '/tandem help', about: 'what Tandem can do' },
-      { insert: '/tandem ask ', label: '/tandem ask <question>', about: 'a private answer, to share if you like' },
-    ];
-    return { from: 0, items: items.filter((i) => i.insert.startsWith(before.toLowerCase()) || before === '/') };
+  if (/^\/\S*( \S*)?$/.test(before)) {  // a command, and perhaps the start of a subcommand
+    const typed = before.toLowerCase();
+    return { from: 0, items: S.boot.subcommands.filter((i) => i.insert.startsWith(typed)) };
   }
   const at = before.match(/(^|\s)@(\w*)$/);
   if (at) {

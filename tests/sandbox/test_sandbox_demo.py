@@ -76,6 +76,23 @@ def test_one_demo_person_is_a_workspace_admin_who_may_set_up_a_digest(page, sand
     page.post("/ui/close", json={"user": AMARA, "view_id": modal["id"]}).raise_for_status()
 
 
+def test_the_slash_autocomplete_offers_every_subcommand_that_help_lists(page):
+    offered = page.get("/ui/bootstrap").json()["subcommands"]
+    dm = screen(page, GRACE)["me"]["dm"]
+    page.post("/ui/post", json={"user": GRACE, "channel": dm, "text": "/tandem help"})
+    shown = wait_until(
+        lambda: [m for m in ephemeral(page, GRACE, dm) if "/tandem ask" in m["text"]]
+    )
+    listed = re.findall(r"`(/tandem [^`]+)`", shown[-1]["text"])
+    assert len(listed) >= 7 and sorted(s["label"] for s in offered) == sorted(listed)
+    assert offered[0]["insert"] == "/tandem help"
+    for suggestion in offered:
+        assert suggestion["label"].startswith(suggestion["insert"].strip()) and suggestion["about"]
+    inserts = {s["label"]: s["insert"] for s in offered}
+    assert inserts["/tandem ask <question>"] == "/tandem ask "  # the question is theirs to type
+    assert inserts["/tandem digest setup | preview"] == "/tandem digest "
+
+
 def test_a_digest_set_up_in_the_demo_shows_a_theme_on_its_day_exactly_as_previewed(page, sandbox):
     page.post("/ui/post", json={"user": AMARA, "channel": CIRCLE, "text": "/tandem digest setup"})
     modal = wait_until(lambda: screen(page, AMARA)["modal"])
