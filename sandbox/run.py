@@ -247,11 +247,29 @@ class Sandbox:
         with self._tick_lock:
             return run_tick(self.settings, now=self.clock.naive_utc())
 
+    def next_digest(self) -> dt.datetime | None:
+        """When the workspace's next team digest is due (aware UTC), as Tandem schedules it."""
+        from bot.digests.config import all_configs
+        from bot.reflection.schedule import next_occurrence
+
+        now = self.clock.naive_utc()
+        upcoming = [
+            next_occurrence(config.schedule, now)
+            for config in all_configs(self.settings)
+            if config.team_id == self.ws.team_id
+        ]
+        return min((u.astimezone(dt.UTC) for u in upcoming if u), default=None)
+
     def advance_clock(self, step: str, user_id: str) -> dict:
-        """Move the clock (next Monday 09:00 in ``user_id``'s zone, an hour or a day), then
-        tick at once so whatever became due arrives while the person watches."""
+        """Move the clock (next Monday 09:00 in ``user_id``'s zone, the next digest, an hour
+        or a day), then tick at once so whatever became due arrives while the person watches."""
         with self._tick_lock:
-            if step == "next_monday":
+            if step == "next_digest":
+                due = self.next_digest()
+                if due is None:
+                    raise LookupError("no digest is set up")
+                self.clock.advance_to(due)
+            elif step == "next_monday":
                 zone = next(u["tz"] for u in self.ws.people() if u["id"] == user_id)
                 self.clock.advance_to(next_weekday_at(self.clock.now(), zone))
             elif step == "hour":

@@ -438,9 +438,18 @@ class PageBackend:
     def advance(self, body: dict) -> dict:
         user_id = self.person(body.get("user"))["id"]
         step = body.get("step")
-        if step not in ("next_monday", "hour", "day"):
-            raise Problem("invalid_step", "The clock moves by next_monday, hour or day.")
-        sent = self.sandbox.advance_clock(step, user_id)
+        if step not in ("next_monday", "next_digest", "hour", "day"):
+            raise Problem(
+                "invalid_step", "The clock moves by next_monday, next_digest, hour or day."
+            )
+        try:
+            sent = self.sandbox.advance_clock(step, user_id)
+        except LookupError:
+            raise Problem(
+                "no_digest",
+                "There's no team digest yet. A workspace admin can set one up with "
+                "/tandem digest setup in #leadership-circle.",
+            ) from None
         return {"ok": True, "clock": self.clock(user_id), "sent": sent}
 
     def file(self, user_id: str, file_id: str) -> tuple[str, bytes]:

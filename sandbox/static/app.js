@@ -973,7 +973,7 @@ async function start() {
   const digestTip = $('#tip-digests');
   digestTip.hidden = !admins.length;
   if (admins.length) {
-    digestTip.replaceChildren(`As ${listOf(admins)} (a workspace admin), run `, h('code', {}, '/tandem digest setup'), ' in #leadership-circle, then preview it.');
+    digestTip.replaceChildren(`As ${listOf(admins)} (a workspace admin), run `, h('code', {}, '/tandem digest setup'), ' in #leadership-circle, preview it, then press Next digest.');
   }
   const who = $('#who');
   who.replaceChildren(...S.boot.leaders.map((l) => h('option', { value: l.id, title: l.title }, l.name)));

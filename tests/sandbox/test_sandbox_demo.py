@@ -69,6 +69,10 @@ def test_one_demo_person_is_a_workspace_admin_who_may_set_up_a_digest(page, sand
     page.post("/ui/post", json={"user": GRACE, "channel": CIRCLE, "text": "/tandem digest setup"})
     wait_until(lambda: [m for m in ephemeral(page, GRACE, CIRCLE) if "admins" in m["text"]])
     assert screen(page, GRACE)["modal"] is None
+    nothing_yet = page.post("/ui/clock", json={"user": GRACE, "step": "next_digest"})
+    assert (
+        nothing_yet.status_code == 400 and "/tandem digest setup" in nothing_yet.json()["message"]
+    )
 
     page.post("/ui/post", json={"user": AMARA, "channel": CIRCLE, "text": "/tandem digest setup"})
     modal = wait_until(lambda: screen(page, AMARA)["modal"])
@@ -144,8 +148,9 @@ def test_a_digest_set_up_in_the_demo_shows_a_theme_on_its_day_exactly_as_preview
     assert ("Trust and relationships", "5–9") in previewed
 
     # At 15:00 the digest goes out, showing exactly what the preview showed.
-    sent = [page.post("/ui/clock", json={"user": AMARA, "step": "hour"}).json() for _ in range(6)]
-    assert in_london(sandbox).hour == 15 and sent[-1]["sent"].get("digests") == 1
+    moved = page.post("/ui/clock", json={"user": AMARA, "step": "next_digest"}).json()
+    assert moved["clock"]["label"] == f"{today:%a %-d %b %Y}, 15:00"
+    assert moved["sent"].get("digests") == 1
     [post] = [m for m in bot_answers(page, AMARA, CIRCLE) if "digest" in m["text"]]
     assert post["text"].startswith("This week's reflection digest: 1 theme")
     detail = wait_until(lambda: bot_answers(page, AMARA, CIRCLE, post["ts"])[1:])[-1]
