@@ -78,14 +78,14 @@ class Sandbox:
     # ---- lifecycle ------------------------------------------------------------------------
 
     def start(self) -> Sandbox:
-        # Tandem reads this sandbox's clock (whichever one is restored) while it runs, so
-        # journal stamps, schedules, digests and previews all agree after a fast-forward.
-        self._clock_in_use.enter_context(bot_clock.use(lambda: self.clock.now()))
         Path(self.base_settings.data_dir).mkdir(parents=True, exist_ok=True)
         if self.reset:
             self._forget_everything()
         if self.ingest:
             self._prepare_knowledge_base()
+        # Tandem reads this sandbox's clock (whichever one is restored) while it runs, so
+        # journal stamps, schedules, digests and previews all agree after a fast-forward.
+        self._clock_in_use.enter_context(bot_clock.use(lambda: self.clock.now()))
         try:
             self._start_servers()
         except BaseException:
