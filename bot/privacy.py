@@ -11,6 +11,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, Field, ValidationError
 from sqlalchemy import delete, select, update
 
+from bot import clock
 from bot.db.engine import scrub, session_scope
 from bot.db.models import AuditEvent, CheckIn, JournalEntry, Leader
 from bot.identity import person_key
@@ -63,7 +64,7 @@ def export_user(settings: Settings, team_id: str, user_id: str, actor: str = "se
         ).first()
         data: dict = {
             "tandem_export_version": EXPORT_VERSION,
-            "exported_at": dt.datetime.now(dt.UTC).isoformat(),
+            "exported_at": clock.now().isoformat(),
             "team_id": team_id,
             "slack_user_id": user_id,
             "leader": None,
@@ -176,7 +177,7 @@ def _sane_time(value: dt.datetime | None) -> dt.datetime | None:
     if value is None:
         return None
     aware = value if value.tzinfo else value.replace(tzinfo=dt.UTC)
-    if not EARLIEST <= aware <= dt.datetime.now(dt.UTC) + dt.timedelta(days=1):
+    if not EARLIEST <= aware <= clock.now() + dt.timedelta(days=1):
         raise ValueError("is not a date between 2000 and now")
     return aware
 
@@ -272,7 +273,7 @@ def import_user(
             )
         values = leader_in.model_dump()
         values["focus_themes"] = ",".join(values["focus_themes"])
-        values["anchor_date"] = values["anchor_date"] or dt.date.today()
+        values["anchor_date"] = values["anchor_date"] or clock.utcnow().date()
         leader = Leader(team_id=payload.team_id, slack_user_id=payload.slack_user_id, **values)
         session.add(leader)
         session.flush()

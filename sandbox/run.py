@@ -22,9 +22,16 @@ from pathlib import Path
 
 from pydantic import SecretStr
 
+from bot import clock as bot_clock
+from bot.listeners.context import Registry
 from bot.settings import Settings
 from sandbox.clock import SimulatedClock, next_weekday_at
-from sandbox.demo import enrol_demo_leaders, seed_workspace
+from sandbox.demo import (
+    calm_moment,
+    enrol_demo_leaders,
+    seed_shared_reflections,
+    seed_workspace,
+)
 from sandbox.server import ServerThread
 from sandbox.workspace import Workspace, WorkspaceServer
 
@@ -60,11 +67,13 @@ class Sandbox:
         self._tick_lock = threading.Lock()
         self._threads: list[threading.Thread] = []
         self._saved_marker: object = None
+        self._clock_in_use = contextlib.ExitStack()
         self.ws: Workspace | None = None
         self.settings: Settings | None = None
         self._workspace_server: WorkspaceServer | None = None
         self._tandem: ServerThread | None = None
         self._page: ServerThread | None = None
+        self.tandem_commands: Registry | None = None
 
     # ---- lifecycle ------------------------------------------------------------------------
 
@@ -74,6 +83,9 @@ class Sandbox:
             self._forget_everything()
         if self.ingest:
             self._prepare_knowledge_base()
+        # Tandem reads this sandbox's clock (whichever one is restored) while it runs, so
+        # journal stamps, schedules, digests and previews all agree after a fast-forward.
+        self._clock_in_use.enter_context(bot_clock.use(lambda: self.clock.now()))
         try:
             self._start_servers()
         except BaseException:
@@ -107,6 +119,7 @@ class Sandbox:
             self._workspace_server = None
         if self.ws is not None:
             self.ws.close()
+        self._clock_in_use.close()
 
     def __enter__(self) -> Sandbox:
         return self.start()
@@ -173,11 +186,13 @@ class Sandbox:
             }
         )
         if not self.restored:
+            self.clock.advance_to(calm_moment(self.clock.now()))
             seed_workspace(self.ws)
             enrol_demo_leaders(self.settings, self.ws.team_id)
-        self._tandem = ServerThread(
-            create_http_app(build_app(self.settings)), "127.0.0.1", 0, lifespan="on"
-        )
+            seed_shared_reflections(self.settings, self.ws.team_id)
+        tandem = build_app(self.settings)
+        self.tandem_commands = tandem.tandem_services.commands  # for the page's autocomplete
+        self._tandem = ServerThread(create_http_app(tandem), "127.0.0.1", 0, lifespan="on")
         self._tandem.start()
         self.ws.app_url = f"{self._tandem.url}/slack/events"
         self._page = ServerThread(build_page_app(self), self.host, self.port)
@@ -232,11 +247,29 @@ class Sandbox:
         with self._tick_lock:
             return run_tick(self.settings, now=self.clock.naive_utc())
 
+    def next_digest(self) -> dt.datetime | None:
+        """When the workspace's next team digest is due (aware UTC), as Tandem schedules it."""
+        from bot.digests.config import all_configs
+        from bot.reflection.schedule import next_occurrence
+
+        now = self.clock.naive_utc()
+        upcoming = [
+            next_occurrence(config.schedule, now)
+            for config in all_configs(self.settings)
+            if config.team_id == self.ws.team_id
+        ]
+        return min((u.astimezone(dt.UTC) for u in upcoming if u), default=None)
+
     def advance_clock(self, step: str, user_id: str) -> dict:
-        """Move the clock (next Monday 09:00 in ``user_id``'s zone, an hour or a day), then
-        tick at once so whatever became due arrives while the person watches."""
+        """Move the clock (next Monday 09:00 in ``user_id``'s zone, the next digest, an hour
+        or a day), then tick at once so whatever became due arrives while the person watches."""
         with self._tick_lock:
-            if step == "next_monday":
+            if step == "next_digest":
+                due = self.next_digest()
+                if due is None:
+                    raise LookupError("no digest is set up")
+                self.clock.advance_to(due)
+            elif step == "next_monday":
                 zone = next(u["tz"] for u in self.ws.people() if u["id"] == user_id)
                 self.clock.advance_to(next_weekday_at(self.clock.now(), zone))
             elif step == "hour":

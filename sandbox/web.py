@@ -81,6 +81,26 @@ def compose_text(raw: str, mentionable: dict[str, str]) -> str:
     return _AT_NAME.sub(mention, text)
 
 
+def command_suggestions(entries: list[tuple[str, str]]) -> list[dict]:
+    """What the composer's ``/`` autocomplete offers, from Tandem's own subcommand list
+    (``usage``, ``about`` pairs, as `/tandem help` shows them), help first.
+
+    Choosing one inserts the fixed words of its usage; a placeholder (``<question>``) or a
+    choice (``setup | preview``) is left for the person to type.
+    """
+    suggestions = []
+    for usage, about in entries:
+        words = usage.split()
+        fixed: list[str] = []
+        for index, word in enumerate(words):
+            if word.startswith("<") or "|" in words[index : index + 2]:
+                break
+            fixed.append(word)
+        insert = " ".join(fixed) + (" " if len(fixed) < len(words) else "")
+        suggestions.append({"insert": insert, "label": usage, "about": about})
+    return sorted(suggestions, key=lambda s: s["insert"].strip() != "/tandem help")
+
+
 def initials(name: str) -> str:
     parts = [p for p in re.split(r"\s+", name.strip()) if p]
     return "".join(p[0] for p in parts[:2]).upper() or "?"
@@ -159,6 +179,7 @@ class PageBackend:
                 "initials": initials(u["real_name"]),
                 "colour": avatar_colour(u["id"]),
                 "checkins": u["id"] in enrolled,
+                "admin": bool(u.get("is_admin") or u.get("is_owner")),  # as users.info says
             }
             for u in self.people()
         ]
@@ -168,6 +189,7 @@ class PageBackend:
             "bot": {"id": self.ws.bot_user_id, "name": self.ws.bot_name.capitalize()},
             "leaders": leaders,
             "commands": list(COMMANDS),
+            "subcommands": command_suggestions(self.sandbox.tandem_commands.help_entries()),
             "suggestions": list(SUGGESTIONS),
             "max_message_chars": MAX_MESSAGE_TEXT,
         }
@@ -416,9 +438,18 @@ class PageBackend:
     def advance(self, body: dict) -> dict:
         user_id = self.person(body.get("user"))["id"]
         step = body.get("step")
-        if step not in ("next_monday", "hour", "day"):
-            raise Problem("invalid_step", "The clock moves by next_monday, hour or day.")
-        sent = self.sandbox.advance_clock(step, user_id)
+        if step not in ("next_monday", "next_digest", "hour", "day"):
+            raise Problem(
+                "invalid_step", "The clock moves by next_monday, next_digest, hour or day."
+            )
+        try:
+            sent = self.sandbox.advance_clock(step, user_id)
+        except LookupError:
+            raise Problem(
+                "no_digest",
+                "There's no team digest yet. A workspace admin can set one up with "
+                "/tandem digest setup in #leadership-circle.",
+            ) from None
         return {"ok": True, "clock": self.clock(user_id), "sent": sent}
 
     def file(self, user_id: str, file_id: str) -> tuple[str, bytes]:

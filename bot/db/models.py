@@ -17,9 +17,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+from bot.clock import utcnow  # every timestamp default reads the one clock
 
 
 class Base(DeclarativeBase):

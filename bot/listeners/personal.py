@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import logging
 
@@ -91,7 +90,7 @@ def send_export(services: Services, client, team_id: str, user_id: str) -> None:
     client.files_upload_v2(
         channel=channel,
         content=json.dumps(data, indent=2, ensure_ascii=False),
-        filename=f"tandem-export-{dt.date.today().isoformat()}.json",
+        filename=f"tandem-export-{utcnow().date().isoformat()}.json",
         title="Everything Tandem holds about you",
         initial_comment="Here's everything Tandem holds about you, as a JSON file. Only you can see this DM.",
     )

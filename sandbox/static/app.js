@@ -487,16 +487,23 @@ async function closeModal(view) {
   refresh();
 }
 
+function listOf(names) {
+  return names.length > 1 ? `${names.slice(0, -1).join(', ')} and ${names[names.length - 1]}` : names.join('');
+}
+
 function renderWelcome() {
   const overlay = $('#welcome');
+  const admins = S.boot.leaders.filter((l) => l.admin);
   overlay.replaceChildren(h('div', { class: 'dialog welcome', role: 'dialog', 'aria-modal': 'true', 'aria-label': 'Choose who you are' },
     h('div', { class: 'dialog-head' }, h('h2', {}, 'Welcome to the Tandem sandbox')),
     h('div', { class: 'dialog-body' },
       h('p', {}, 'This is a small workspace of leaders from across a health and care system, with Tandem installed. Choose who you are; you can switch at any time from the top bar.'),
+      admins.length ? h('p', { class: 'welcome-admin' }, `Sign in as ${listOf(admins.map((l) => l.name))}, ${admins.length > 1 ? 'workspace admins' : 'a workspace admin'}, to try team digests.`) : null,
       h('div', { class: 'people' }, S.boot.leaders.map((leader) => h('button', {
         type: 'button', class: 'person', dataset: { user: leader.id },
         onclick: () => { overlay.hidden = true; choose(leader.id); },
-      }, avatar({ ...leader, is_bot: false }), h('span', {}, h('strong', {}, leader.name), h('small', {}, leader.title), h('small', {}, leader.tz))))))));
+      }, avatar({ ...leader, is_bot: false }), h('span', {}, h('strong', {}, leader.name), h('small', {}, leader.title), h('small', {}, leader.tz),
+        leader.admin ? h('small', { class: 'person-admin' }, 'Workspace admin') : null)))))));
   overlay.hidden = false;
 }
 
@@ -836,12 +843,9 @@ async function sendFrom(form, threadTs) {
 
 function suggestionsFor(text, caret) {
   const before = text.slice(0, caret);
-  if (/^\/\S*$/.test(before)) {
-    const items = [
-      { insert: '/tandem help', label: '/tandem help', about: 'what Tandem can do' },
-      { insert: '/tandem ask ', label: '/tandem ask <question>', about: 'a private answer, to share if you like' },
-    ];
-    return { from: 0, items: items.filter((i) => i.insert.startsWith(before.toLowerCase()) || before === '/') };
+  if (/^\/\S*( \S*)?$/.test(before)) {  // a command, and perhaps the start of a subcommand
+    const typed = before.toLowerCase();
+    return { from: 0, items: S.boot.subcommands.filter((i) => i.insert.startsWith(typed)) };
   }
   const at = before.match(/(^|\s)@(\w*)$/);
   if (at) {
@@ -963,8 +967,13 @@ async function start() {
   $('#workspace-sub').textContent = `${S.boot.leaders.length} leaders · ${S.boot.bot.name} installed`;
   const enrolled = S.boot.leaders.filter((l) => l.checkins).map((l) => l.first_name);
   if (enrolled.length) {
-    const names = enrolled.length > 1 ? `${enrolled.slice(0, -1).join(', ')} and ${enrolled[enrolled.length - 1]}` : enrolled[0];
-    $('#tip-checkins').textContent = `Fast-forward to Monday 09:00: check-ins arrive for ${names}.`;
+    $('#tip-checkins').textContent = `Fast-forward to Monday 09:00: check-ins arrive for ${listOf(enrolled)}.`;
+  }
+  const admins = S.boot.leaders.filter((l) => l.admin).map((l) => l.first_name);
+  const digestTip = $('#tip-digests');
+  digestTip.hidden = !admins.length;
+  if (admins.length) {
+    digestTip.replaceChildren(`As ${listOf(admins)} (a workspace admin), run `, h('code', {}, '/tandem digest setup'), ' in #leadership-circle, preview it, then press Next digest.');
   }
   const who = $('#who');
   who.replaceChildren(...S.boot.leaders.map((l) => h('option', { value: l.id, title: l.title }, l.name)));

@@ -6,10 +6,15 @@ browser. Saves a screenshot; `make screenshot` writes it to docs/sandbox.png for
 
 from __future__ import annotations
 
+import contextlib
 import os
+import re
 from pathlib import Path
 
 import pytest
+
+from sandbox.run import Sandbox
+from tests.sandbox.conftest import sandbox_settings
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -43,16 +48,37 @@ def browser():
         chromium.close()
 
 
-@pytest.fixture
-def tab(browser, sandbox):
+@contextlib.contextmanager
+def page_at(browser, url: str):
+    """A fresh browser tab on ``url``; fails if the page raised a JavaScript error."""
     context = browser.new_context(viewport={"width": 1360, "height": 860}, locale="en-GB")
     page = context.new_page()
     problems: list[str] = []
     page.on("pageerror", lambda error: problems.append(str(error)))
-    page.goto(sandbox.url)
+    page.goto(url)
     yield page
     context.close()
     assert problems == [], f"JavaScript errors on the page: {problems}"
+
+
+@pytest.fixture
+def tab(browser, sandbox):
+    with page_at(browser, sandbox.url) as page:
+        yield page
+
+
+@pytest.fixture
+def fresh_demo(kb_settings, tmp_path):
+    """A demo workspace of its own, as `make run` starts it: what other tests did to the
+    shared one (moving its clock, say) cannot change what this one shows."""
+    settings = sandbox_settings(tmp_path / "demo", kb_settings)
+    with Sandbox(settings, port=0, tick_seconds=None) as running:
+        yield running
+
+
+def theme_lines(text: str) -> list[tuple[str, str]]:
+    """(theme, band) pairs as a digest shows them: "• Trust and relationships · 5–9 people"."""
+    return re.findall(r"• (.+?) · (\S+) people", text)
 
 
 def test_a_first_visit_asks_dms_rates_opens_home_and_runs_help(tab, tmp_path):
@@ -105,3 +131,52 @@ def test_too_long_a_message_shows_slacks_error_and_keeps_the_text(tab):
     composer.press("Enter")
     expect(tab.locator("#composer-error")).to_contain_text("too long", timeout=15_000)
     expect(composer).to_have_value("x" * 40_001)
+
+
+def test_an_admin_sets_up_a_digest_previews_it_and_sees_the_same_themes_posted(
+    browser, fresh_demo, tmp_path
+):
+    expect = sync_api.expect
+    with page_at(browser, fresh_demo.url) as tab:
+        welcome = tab.locator("#welcome")
+        expect(welcome).to_contain_text(
+            "Sign in as Amara Okafor, a workspace admin, to try team digests."
+        )
+        welcome.get_by_role("button", name="Amara Okafor").click()
+        expect(tab.locator("#tip-digests")).to_contain_text("/tandem digest setup")
+        tab.locator("#nav").get_by_role("button", name="leadership-circle").click()
+        expect(tab.locator("#pane-header")).to_contain_text("leadership-circle")
+
+        composer = tab.locator("#composer-text")
+        composer.fill("/")
+        offered = tab.locator("#suggest button")
+        expect(offered).to_have_count(len(fresh_demo.tandem_commands.help_entries()))
+        for usage in ("/tandem digest setup | preview", "/tandem journal", "/tandem forget"):
+            expect(tab.locator("#suggest")).to_contain_text(usage)
+        composer.fill("/tandem digest setup")
+        composer.press("Enter")
+        modal = tab.locator("#modal")
+        expect(modal).to_contain_text("How often", timeout=15_000)
+        modal.get_by_role("button", name="Save").click()
+        expect(modal).to_be_hidden(timeout=15_000)
+
+        composer.fill("/tandem digest preview")
+        composer.press("Enter")
+        preview = tab.locator("#messages .msg.ephemeral", has_text="Preview, only for you")
+        expect(preview).to_contain_text("Trust and relationships", timeout=30_000)
+        expect(preview).to_contain_text("Only visible to you")
+        previewed = theme_lines(preview.inner_text())
+        assert ("Trust and relationships", "5–9") in previewed
+        tab.screenshot(path=str(tmp_path / "digest-preview.png"))
+
+        tab.locator("#ff-digest").click()
+        expect(tab.locator("#toasts")).to_contain_text("1 digest", timeout=15_000)
+        expect(tab.locator("#clock-time")).to_contain_text("15:00")
+        posted = tab.locator("#messages .msg:not(.ephemeral)", has_text="reflection digest")
+        expect(posted).to_contain_text("1 theme", timeout=15_000)
+        posted.get_by_role("button", name=re.compile("1 reply")).click()
+        thread = tab.locator("#thread-messages")
+        expect(thread).to_contain_text("Trust and relationships", timeout=15_000)
+        assert theme_lines(thread.inner_text()) == previewed
+        tab.screenshot(path=str(tmp_path / "digest-posted.png"))
+        assert (tmp_path / "digest-posted.png").stat().st_size > 10_000

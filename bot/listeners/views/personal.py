@@ -6,6 +6,7 @@ import contextlib
 import datetime as dt
 import json
 
+from bot import clock
 from bot.listeners.context import Services, team_of
 from bot.listeners.personal import erase, publish_home
 from bot.reflection import journal
@@ -57,7 +58,7 @@ def register(app, services: Services) -> None:
         except (TypeError, ValueError):
             ack(response_action="errors", errors={"until": "Pick a date."})
             return
-        if until <= dt.date.today():
+        if until <= clock.utcnow().date():
             ack(response_action="errors", errors={"until": "Pick a date after today."})
             return
         ack()
