@@ -12,7 +12,7 @@ from pydantic import AfterValidator, BaseModel, Field, ValidationError
 from sqlalchemy import delete, select, update
 
 from bot.db.engine import scrub, session_scope
-from bot.db.models import AuditEvent, CheckIn, JournalEntry, Leader
+from bot.db.models import AuditEvent, CheckIn, JournalEntry, Leader, OutboxSend
 from bot.identity import person_key
 from bot.knowledge.taxonomy import load_taxonomy
 from bot.reflection.journal import SHARING
@@ -134,6 +134,10 @@ def erase_user(settings: Settings, team_id: str, user_id: str, actor: str = "sel
         ).first()
         existed = leader is not None
         if leader is not None:
+            checkin_ids = session.scalars(select(CheckIn.id).where(CheckIn.leader_id == leader.id))
+            sends = [OutboxSend.key_for("invitation", leader.id)]
+            sends += [OutboxSend.key_for("reminder", checkin_id) for checkin_id in checkin_ids]
+            session.execute(delete(OutboxSend).where(OutboxSend.key.in_(sends)))
             session.execute(delete(JournalEntry).where(JournalEntry.leader_id == leader.id))
             session.execute(delete(CheckIn).where(CheckIn.leader_id == leader.id))
             session.delete(leader)
