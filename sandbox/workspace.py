@@ -629,9 +629,10 @@ class Workspace(WebApiMethods):
         with self._lock:
             self._faults.setdefault(method, []).extend([(error, retry_after, status)] * times)
 
-    def drop_next(self, method: str, fault: str = "reset", times: int = 1) -> None:
-        """Make the next ``times`` calls of ``method`` fail at the transport, after the call
-        was carried out, as a real network does: Slack acted, but the client never hears.
+    def drop_next(self, method: str, fault: str = "reset", times: int = 1, after: int = 0) -> None:
+        """Let ``after`` calls of ``method`` through, then make ``times`` fail at the transport
+        after the call was carried out, as a real network does: Slack acted, the client never
+        heard. Queued after any faults already waiting for ``method``.
 
         ``reset`` closes the connection without an answer; ``timeout`` holds the answer back
         for ``hang_seconds``, longer than a client with a shorter timeout waits.
@@ -639,7 +640,8 @@ class Workspace(WebApiMethods):
         if fault not in ("reset", "timeout"):
             raise ValueError(fault)
         with self._lock:
-            self._transport_faults.setdefault(method, []).extend([fault] * times)
+            queue = self._transport_faults.setdefault(method, [])
+            queue.extend([None] * after + [fault] * times)
 
     def take_transport_fault(self, method: str) -> str | None:
         """The transport fault due for this call of ``method``, if any (used by the server)."""
