@@ -373,7 +373,7 @@ def leaders_import(
             f"Enrolled {report.enrolled}, invited {report.invited}, updated {report.updated}."
         )
         for problem in report.problems:
-            err.print(f"{file}: {problem}", markup=False, highlight=False)
+            err.print(f"{file}: {problem}", markup=False, highlight=False, soft_wrap=True)
     if report.problems:
         raise typer.Exit(1)
 
