@@ -66,8 +66,8 @@ def run_tick(
     stages += [(name, lambda job=job: job(settings, now, clients)) for name, job in extra_jobs()]
     for name, stage in stages:
         counts[name] = _guarded(name, stage)
-        if name == "expired_answers" and (counts["purged_entries"] or counts["expired_answers"]):
-            _guarded("scrub", lambda: scrub(settings))  # deleted text must not linger in the WAL
+    if counts["purged_entries"] or counts["expired_answers"]:
+        _guarded("scrub", lambda: scrub(settings))  # deleted text must not linger in the WAL
     return dict(counts)
 
 
@@ -328,7 +328,9 @@ def _send_group(
     """Renew a few claims, then send them; rows taken over as stale are left to their taker."""
     ours = _renew_claims(settings, [item.checkin_id for item in group], claimant)
     outcomes = (
-        send_checkin(settings, item, now, clients) for item in group if item.checkin_id in ours
+        send_checkin(settings, item, now, clients, claimant)
+        for item in group
+        if item.checkin_id in ours
     )
     return [outcome for outcome in outcomes if outcome is not None]
 
@@ -377,7 +379,11 @@ def _record_sent(settings: Settings, outcomes: list[dict]) -> int:
 
 
 def send_checkin(
-    settings: Settings, item: Sendable, now: dt.datetime | None, clients: TeamClients
+    settings: Settings,
+    item: Sendable,
+    now: dt.datetime | None,
+    clients: TeamClients,
+    claimant: str | None = None,
 ) -> dict | None:
     """Send one check-in DM; returns what to record, or None when it could not go."""
     now = now or utcnow()
@@ -391,6 +397,12 @@ def send_checkin(
     blocks, text = checkin_message(
         item.checkin_id, question.text, greeting(leader.display_name, local_now)
     )
+
+    def still_ours() -> bool:
+        """Renewed just before the post: a sender slowed past the stale-claim time (a
+        loaded machine) must not post what its successor has taken over."""
+        return item.checkin_id in _renew_claims(settings, [item.checkin_id], claimant)
+
     # Posting to the user id lands in their DM with Tandem, without a conversations.open.
     # Claimed before, it may already be in the DM: the outbox looks there first.
     delivery = post(
@@ -401,11 +413,14 @@ def send_checkin(
         team_id=leader.team_id,
         reference={"checkin_id": item.checkin_id},
         final=item.attempts >= MAX_ATTEMPTS,
+        still_ours=still_ours if claimant else None,
         channel=leader.slack_user_id,
         text=text,
         blocks=blocks,
         metadata={"event_type": METADATA_EVENT, "event_payload": {"checkin_id": item.checkin_id}},
     )
+    if delivery.error == "claim_lost":
+        return None  # another sender took it over as stale, and sends it
     if not delivery.sent:
         _failed(settings, item, delivery)
         return None

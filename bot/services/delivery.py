@@ -137,14 +137,18 @@ def post(
     team_id: str | None = None,
     reference: dict | None = None,
     final: bool = True,
+    still_ours: Callable[[], bool] | None = None,
     **message,
 ) -> Delivery:
     """Post one message through the outbox (see the module's docstring).
 
     The message keeps its own metadata marker if it has one; otherwise it carries
     {"key": key} (a fresh key when none is given, enough to settle one call's retries).
-    `maybe_sent` says an earlier try may already have posted it. A failure is recorded (by
-    kind, channel and error only) when Slack refuses, or when retries run out and `final`."""
+    `maybe_sent` says an earlier try may already have posted it. `still_ours`, checked after
+    the wait for the send budget and just before each try, lets a ledger confirm (and renew)
+    its claim, so a sender too slow to keep it never posts over its successor. A failure is
+    recorded (by kind, channel and error only) when Slack refuses, or when retries run out
+    and `final`."""
     if not message.get("metadata"):
         message["metadata"] = {
             "event_type": SEND_EVENT,
@@ -164,6 +168,8 @@ def post(
                     SENDS.labels(kind=kind, outcome="ok").inc()
                     return Delivery(channel=found[0], ts=found[1], fresh=False)
             reserve(settings, team_id, channel)
+            if still_ours is not None and not still_ours():
+                return Delivery(error="claim_lost")
             response = client.chat_postMessage(**message)
         except SlackApiError as failure:
             error = str(failure.response.get("error", "unknown_error"))
