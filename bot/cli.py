@@ -375,7 +375,7 @@ def leaders_import(
             f"Enrolled {report.enrolled}, invited {report.invited}, updated {report.updated}."
         )
         for problem in report.problems:
-            err.print(f"{file}: {problem}", markup=False, highlight=False)
+            err.print(f"{file}: {problem}", markup=False, highlight=False, soft_wrap=True)
     if report.problems:
         raise typer.Exit(1)
 
@@ -444,10 +444,18 @@ def data_import(file: Annotated[str, typer.Argument(help="A Tandem export (JSON)
     try:
         result = import_user(settings, raw, actor="admin-cli", user_exists=user_exists)
     except ImportRejected as problem:
-        err.print(f"{file} was not imported, and nothing was written: {problem}", markup=False)
+        err.print(
+            f"{file} was not imported, and nothing was written: {problem}",
+            markup=False,
+            soft_wrap=True,  # one line, however narrow the terminal
+        )
         raise typer.Exit(1) from None
     except Exception as error:  # never a traceback: it could carry the file's content
-        err.print(f"{file} was not imported ({type(error).__name__}); nothing was written.")
+        err.print(
+            f"{file} was not imported ({type(error).__name__}); nothing was written.",
+            markup=False,
+            soft_wrap=True,
+        )
         raise typer.Exit(1) from None
     console.print(f"Imported {result['entries']} journal entries for {result['slack_user_id']}.")
 

@@ -18,6 +18,9 @@ SLACK_RATE_LIMITED = Counter(
     "tandem_slack_rate_limited_total", "429 responses from Slack", ["method"]
 )
 SENDS = Counter("tandem_sends_total", "Messages Tandem sent, by kind", ["kind", "outcome"])
+TICK_STAGE_FAILURES = Counter(
+    "tandem_tick_stage_failures_total", "Tick stages that failed (the others still ran)", ["stage"]
+)
 MODEL_SECONDS = Histogram(
     "tandem_model_seconds",
     "Language model call time",

@@ -13,7 +13,7 @@ from sqlalchemy import delete, select, update
 
 from bot import clock
 from bot.db.engine import scrub, session_scope
-from bot.db.models import AuditEvent, CheckIn, JournalEntry, Leader
+from bot.db.models import AuditEvent, CheckIn, JournalEntry, Leader, OutboxSend
 from bot.identity import person_key
 from bot.knowledge.taxonomy import load_taxonomy
 from bot.reflection.journal import SHARING
@@ -135,6 +135,10 @@ def erase_user(settings: Settings, team_id: str, user_id: str, actor: str = "sel
         ).first()
         existed = leader is not None
         if leader is not None:
+            checkin_ids = session.scalars(select(CheckIn.id).where(CheckIn.leader_id == leader.id))
+            sends = [OutboxSend.key_for("invitation", leader.id)]
+            sends += [OutboxSend.key_for("reminder", checkin_id) for checkin_id in checkin_ids]
+            session.execute(delete(OutboxSend).where(OutboxSend.key.in_(sends)))
             session.execute(delete(JournalEntry).where(JournalEntry.leader_id == leader.id))
             session.execute(delete(CheckIn).where(CheckIn.leader_id == leader.id))
             session.delete(leader)
@@ -162,15 +166,9 @@ def _extra_erasers():
 # --- import ----------------------------------------------------------------------
 
 
-# Every field is checked against its column before anything is written, so a database error
-# (which could echo a value back) can never be reached from an import file.
+# Every field is checked against its column (in the models) before anything is written, so a
+# database error (which could echo a value back) can never be reached from an import file.
 EARLIEST = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
-
-
-def _no_nul(value: str) -> str:
-    if "\x00" in value:
-        raise ValueError("contains a NUL character")
-    return value
 
 
 def _sane_time(value: dt.datetime | None) -> dt.datetime | None:
@@ -182,41 +180,50 @@ def _sane_time(value: dt.datetime | None) -> dt.datetime | None:
     return aware
 
 
-Text200 = Annotated[str, Field(max_length=200), AfterValidator(_no_nul)]
+def check_columns(model, values: dict, where: str = "") -> None:
+    """Refuse a value its column cannot hold: longer than the model's limit, or holding a NUL
+    (PostgreSQL refuses those). Names the field, never the value."""
+    for name, value in values.items():
+        if not isinstance(value, str):
+            continue
+        if "\x00" in value:
+            raise ImportRejected(f"{where}{name}: contains a NUL character")
+        limit = getattr(model.__table__.columns[name].type, "length", None)
+        if limit is not None and len(value) > limit:
+            raise ImportRejected(f"{where}{name}: longer than {limit} characters")
 
 
 class _LeaderIn(BaseModel):
-    display_name: Text200 = ""
-    organisation: Text200 = ""
-    time_zone: str = Field(max_length=64)
-    cadence: str = Field(max_length=16)
-    day: str = Field(max_length=3)
-    local_time: str = Field(max_length=5)
-    quiet_start: str | None = Field(None, max_length=5)
-    quiet_end: str | None = Field(None, max_length=5)
+    display_name: str = ""
+    organisation: str = ""
+    time_zone: str
+    cadence: str
+    day: str
+    local_time: str
+    quiet_start: str | None = None
+    quiet_end: str | None = None
     paused_until: dt.date | None = None
     skip_next: bool = False
     focus_themes: list[str] = Field(default_factory=list, max_length=12)
     guidance_after_answer: bool = True
     status: Literal["active", "invited", "left", "peers-only"] = "active"
-    consent_source: str = Field("self", max_length=16)
+    consent_source: str = "self"
     anchor_date: dt.date | None = None
 
 
 class _EntryIn(BaseModel):
-    text: Annotated[str, Field(min_length=1, max_length=200_000), AfterValidator(_no_nul)]
+    text: str = Field(min_length=1, max_length=200_000)
     themes: list[str] = Field(default_factory=list, max_length=12)
     sharing: Literal["private", "team", "peers"] = "private"
-    question_id: str | None = Field(None, max_length=80)
-    source: str = Field("import", max_length=16)
+    question_id: str | None = None
     created_at: Annotated[dt.datetime, AfterValidator(_sane_time)]
     updated_at: Annotated[dt.datetime | None, AfterValidator(_sane_time)] = None
 
 
 class _ExportIn(BaseModel):
     tandem_export_version: Literal[1]
-    team_id: str = Field(min_length=1, max_length=32, pattern=r"^[TE][A-Z0-9]+$")
-    slack_user_id: str = Field(max_length=32, pattern=r"^[UW][A-Z0-9]+$")
+    team_id: str = Field(pattern=r"^[TE][A-Z0-9]+$")
+    slack_user_id: str = Field(pattern=r"^[UW][A-Z0-9]+$")
     leader: _LeaderIn | None
     journal: list[_EntryIn] = Field(default_factory=list)
 
@@ -261,6 +268,29 @@ def import_user(
         validate(leader_in.cadence, leader_in.day, leader_in.local_time, leader_in.time_zone)
     except ScheduleError as problem:
         raise ImportRejected(f"leader: {problem}") from None
+    leader_values = {
+        **leader_in.model_dump(),
+        "team_id": payload.team_id,
+        "slack_user_id": payload.slack_user_id,
+        "focus_themes": ",".join(leader_in.focus_themes),
+        "anchor_date": leader_in.anchor_date or clock.utcnow().date(),
+    }
+    check_columns(Leader, leader_values, "leader.")
+    entries = []
+    for number, entry in enumerate(payload.journal):
+        if entry.sharing not in SHARING:
+            raise ImportRejected("journal: unknown sharing choice")
+        values = {
+            "text": entry.text,
+            "themes": ",".join(entry.themes),
+            "sharing": entry.sharing,
+            "question_id": entry.question_id,
+            "source": "import",
+            "created_at": entry.created_at.replace(tzinfo=None),
+            "updated_at": (entry.updated_at or entry.created_at).replace(tzinfo=None),
+        }
+        check_columns(JournalEntry, values, f"journal.{number}.")
+        entries.append(values)
     with session_scope(settings) as session:
         existing = session.scalars(
             select(Leader).where(
@@ -271,26 +301,9 @@ def import_user(
             raise ImportRejected(
                 f"{payload.slack_user_id} already has data here; erase it first to restore an export"
             )
-        values = leader_in.model_dump()
-        values["focus_themes"] = ",".join(values["focus_themes"])
-        values["anchor_date"] = values["anchor_date"] or clock.utcnow().date()
-        leader = Leader(team_id=payload.team_id, slack_user_id=payload.slack_user_id, **values)
+        leader = Leader(**leader_values)
         session.add(leader)
         session.flush()
-        for entry in payload.journal:
-            if entry.sharing not in SHARING:
-                raise ImportRejected("journal: unknown sharing choice")
-            session.add(
-                JournalEntry(
-                    leader_id=leader.id,
-                    text=entry.text,
-                    themes=",".join(entry.themes),
-                    sharing=entry.sharing,
-                    question_id=entry.question_id,
-                    source="import",
-                    created_at=entry.created_at.replace(tzinfo=None),
-                    updated_at=(entry.updated_at or entry.created_at).replace(tzinfo=None),
-                )
-            )
+        session.add_all(JournalEntry(leader_id=leader.id, **values) for values in entries)
     audit(settings, "import", payload.team_id, payload.slack_user_id, actor)
     return {"slack_user_id": payload.slack_user_id, "entries": len(payload.journal)}

@@ -70,6 +70,11 @@ class Settings(BaseSettings):
     slack_sends_per_second: int = Field(20, alias="SLACK_SENDS_PER_SECOND", ge=0)
     # A claim older than this with no send recorded is treated as a crashed send.
     stale_claim_seconds: int = Field(120, alias="STALE_CLAIM_SECONDS", ge=5)
+    # The outbox: how long one Web API call may take, how often a post is tried before it
+    # is left for a later tick, and the first wait between tries (doubling each time).
+    slack_timeout_seconds: float = Field(15.0, alias="SLACK_TIMEOUT_SECONDS", gt=0, le=120)
+    outbox_attempts: int = Field(4, alias="OUTBOX_ATTEMPTS", ge=1, le=10)
+    outbox_backoff_seconds: float = Field(1.0, alias="OUTBOX_BACKOFF_SECONDS", ge=0, le=60)
 
     # Key for the hashes that let Tandem find one person's rows again (to erase them) without
     # keeping a readable list of who did what. Defaults to SLACK_SIGNING_SECRET.

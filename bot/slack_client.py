@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.error import URLError
+
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import (
@@ -25,10 +27,28 @@ class CountingRateLimitHandler(RateLimitErrorRetryHandler):
         return super()._can_retry(state=state, request=request, response=response, error=error)
 
 
+# Posting twice is not harmless: these are never repeated blindly once the request went out.
+NOT_SAFE_TO_REPEAT = frozenset({"chat.postMessage", "chat.postEphemeral"})
+
+
+class SafeConnectionRetryHandler(ConnectionErrorRetryHandler):
+    """Retries dropped connections, except a post whose request may have reached Slack.
+
+    urllib raises URLError only when the request never went out (refused, DNS, connect
+    timeout). A reset or timeout while waiting for the answer leaves a post's outcome
+    unknown: the outbox settles that by looking for the message before posting again."""
+
+    def _can_retry(self, *, state, request, response=None, error=None) -> bool:
+        method = request.url.rsplit("/", 1)[-1]
+        if method in NOT_SAFE_TO_REPEAT and not isinstance(error, URLError):
+            return False
+        return super()._can_retry(state=state, request=request, response=response, error=error)
+
+
 def retry_handlers():
     # The rate-limit handler waits for Slack's Retry-After before trying again.
     return [
-        ConnectionErrorRetryHandler(max_retry_count=2),
+        SafeConnectionRetryHandler(max_retry_count=2),
         CountingRateLimitHandler(max_retry_count=RATE_LIMIT_RETRIES),
     ]
 
@@ -55,7 +75,7 @@ def make_web_client(settings: Settings, token: str | None = None) -> WebClient:
     return InstrumentedWebClient(
         token=token,
         base_url=settings.slack_api_url,
-        timeout=15,
+        timeout=settings.slack_timeout_seconds,
         retry_handlers=retry_handlers(),
     )
 

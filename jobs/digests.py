@@ -17,7 +17,8 @@ from bot.digests import service
 from bot.digests.compose import Digest
 from bot.digests.config import DigestSettings, all_configs
 from bot.reflection.schedule import LATE_WINDOW
-from bot.services.delivery import record_failed_send
+from bot.services import delivery as outbox
+from bot.services.delivery import Delivery, record_failed_send
 from bot.settings import Settings
 from bot.slack_client import TeamClients
 from bot.ui.digests import METADATA_EVENT, detail_blocks, headline_blocks
@@ -37,36 +38,49 @@ def channel_members(client, channel_id: str) -> list[str]:
             return members
 
 
-def post(client, digest: Digest, run_id: int) -> str:
-    """The brief post, then the detail in its thread; returns the post's ts."""
+def post(settings: Settings, client, digest: Digest, run_id: int, retrying: bool) -> Delivery:
+    """The brief post, then the detail in its thread, both through the outbox. Retrying a
+    run whose earlier post's outcome is unknown, the outbox looks for it first."""
+    reference = {"run_id": run_id, "period": digest.period}
     blocks, text = headline_blocks(digest)
-    response = client.chat_postMessage(
+    headline = outbox.post(
+        settings,
+        client,
+        "digest",
+        maybe_sent=retrying,
+        reference=reference,
         channel=digest.channel,
         text=text,
         blocks=[b.to_dict() for b in blocks],
-        unfurl_links=False,
         metadata={"event_type": METADATA_EVENT, "event_payload": {"run_id": run_id}},
     )
-    ts = response["ts"]
-    blocks, text = detail_blocks(digest)
-    client.chat_postMessage(
-        channel=digest.channel,
-        thread_ts=ts,
-        text=text,
-        blocks=[b.to_dict() for b in blocks],
-        unfurl_links=False,
-    )
-    return ts
+    if headline.sent:
+        blocks, text = detail_blocks(digest)
+        outbox.post(
+            settings,
+            client,
+            "digest_detail",
+            key=f"digest_detail:{run_id}",
+            maybe_sent=not headline.fresh,
+            reference=reference,
+            channel=headline.channel,
+            thread_ts=headline.ts,
+            text=text,
+            blocks=[b.to_dict() for b in blocks],
+        )
+    return headline
 
 
-POSTED, ALREADY, FAILED = "posted", "already claimed", "failed"
+POSTED, ALREADY, FAILED, UNSENT = "posted", "already claimed", "failed", "unsent"
 
 
 def deliver(
     settings: Settings, client, config: DigestSettings, period: service.Period
 ) -> tuple[Digest | None, str]:
     """Claim the period, compose and post. Returns the digest (when this call posted it)
-    and the outcome: POSTED, ALREADY (another run has the period) or FAILED."""
+    and the outcome: POSTED, ALREADY (another run has the period), FAILED (Slack refused;
+    recorded) or UNSENT (Slack busy or unreachable: the next tick posts it)."""
+    retrying = service.run_status(settings, config.id, period.key) == "unsent"
     run_id = service.claim_run(settings, config.id, period.key)
     if run_id is None:
         return None, ALREADY
@@ -77,18 +91,27 @@ def deliver(
             members = channel_members(client, config.channel_id)
             digest = service.build_digest(settings, config, period, members)
             service.record_release(settings, run_id, digest, period.end)
-        ts = post(client, digest, run_id)
     except SlackApiError as failure:
         error = str(failure.response.get("error", "unknown_error"))
-    except Exception as failure:  # connection lost after retries, or a bug: never silent
-        error = type(failure).__name__
+        delivery = Delivery(error=error, retryable=error in outbox.TRANSIENT_ERRORS)
+    except outbox.UNKNOWN_OUTCOME as failure:  # reading members twice is harmless
+        delivery = Delivery(error=type(failure).__name__, retryable=True)
+    except Exception as failure:  # a bug: never silent
+        delivery = Delivery(error=type(failure).__name__)
     else:
-        service.mark_posted(settings, run_id, ts)
-        return digest, POSTED
+        delivery = post(settings, client, digest, run_id, retrying)
+        if delivery.sent:
+            service.mark_posted(settings, run_id, delivery.ts)
+            return digest, POSTED
+        if not delivery.retryable:
+            service.mark_failed(settings, run_id)  # the outbox has recorded it
+            return None, FAILED
+    if delivery.retryable:
+        service.mark_unsent(settings, run_id)
+        return None, UNSENT
     service.mark_failed(settings, run_id)
-    record_failed_send(
-        settings, "digest", config.channel_id, error, {"run_id": run_id, "period": period.key}
-    )
+    reference = {"run_id": run_id, "period": period.key}
+    record_failed_send(settings, "digest", config.channel_id, delivery.error, reference)
     return None, FAILED
 
 

@@ -29,10 +29,17 @@ from bot.peers.rounds import (
     mark_failed,
     mark_sent,
     plan_round,
+    release_group,
     settle_followup,
     teams_with_peers,
 )
-from bot.services.delivery import record_failed_send
+from bot.services.delivery import (
+    TRANSIENT_ERRORS,
+    UNKNOWN_OUTCOME,
+    Delivery,
+    post,
+    record_failed_send,
+)
 from bot.settings import Settings
 from bot.slack_client import TeamClients
 from bot.ui.peers import (
@@ -74,20 +81,21 @@ def start_round(
     client = clients.for_team(team_id)
     if client is not None:
         for unmatched in plan.result.unmatched:
-            _post(settings, "peer_sat_out", client, {}, channel=unmatched.user, text=sat_out_text())
+            _post(
+                settings,
+                "peer_sat_out",
+                client,
+                f"peer_sat_out:{plan.round_id}:{unmatched.user}",
+                {"round_id": plan.round_id},
+                channel=unmatched.user,
+                text=sat_out_text(),
+            )
     return plan
 
 
-def _post(settings: Settings, kind: str, client, reference: dict, **kwargs) -> dict | None:
-    """Send; on final failure keep a record naming only ids, never the words or names."""
-    try:
-        return client.chat_postMessage(unfurl_links=False, **kwargs)
-    except SlackApiError as failure:
-        error = str(failure.response.get("error", "unknown_error"))
-    except Exception as failure:  # connection lost after the client's own retries
-        error = type(failure).__name__
-    record_failed_send(settings, kind, str(kwargs.get("channel", "")), error, reference)
-    return None
+def _post(settings: Settings, kind: str, client, key: str, reference: dict, **message) -> bool:
+    """Post through the outbox under a key naming only ids, never the words or names."""
+    return post(settings, client, kind, key=key, reference=reference, **message).sent
 
 
 def _names(client, view: GroupView) -> dict[str, str]:
@@ -132,17 +140,6 @@ def conversation_starter(settings: Settings, reasons: list[str], cache: dict):
     return starter
 
 
-def _already_sent(client, channel: str, group_id: int) -> str | None:
-    """After a crash between send and record, find the introduction we may have sent."""
-    history = client.conversations_history(channel=channel, limit=50, include_all_metadata=True)
-    for message in history.get("messages", []):
-        metadata = message.get("metadata") or {}
-        payload = metadata.get("event_payload") or {}
-        if metadata.get("event_type") == METADATA_EVENT and payload.get("group_id") == group_id:
-            return message["ts"]
-    return None
-
-
 def send_introductions(settings: Settings, now: dt.datetime, clients: TeamClients) -> int:
     names = theme_names(settings.knowledge_dir / "taxonomy.yaml")
     starters: dict = {}
@@ -181,31 +178,40 @@ def send_introduction(
     blocks, text = introduction_message(
         group_id, people, reasons, conversation_starter(settings, view.reasons, starters)
     )
-    channel = ""
     try:
         channel = client.conversations_open(users=",".join(m.user_id for m in view.members))[
             "channel"
         ]["id"]
-        ts = _already_sent(client, channel, group_id) if recovering else None
-        if ts is None:
-            ts = client.chat_postMessage(
-                channel=channel,
-                text=text,
-                blocks=blocks,
-                unfurl_links=False,
-                metadata={"event_type": METADATA_EVENT, "event_payload": {"group_id": group_id}},
-            )["ts"]
     except SlackApiError as failure:
-        return _failed(settings, group_id, channel, str(failure.response.get("error", "unknown")))
-    except Exception as failure:  # connection errors after the client's own retries
-        return _failed(settings, group_id, channel, type(failure).__name__)
-    mark_sent(settings, group_id, channel, ts, followup_due(now))
-    return 1
-
-
-def _failed(settings: Settings, group_id: int, channel: str, error: str) -> int:
-    mark_failed(settings, group_id)
-    record_failed_send(settings, "peer_introduction", channel, error, {"group_id": group_id})
+        error = str(failure.response.get("error", "unknown_error"))
+        delivery = Delivery(error=error, retryable=error in TRANSIENT_ERRORS, maybe_sent=recovering)
+        if not delivery.retryable:
+            record_failed_send(settings, "peer_introduction", "", error, {"group_id": group_id})
+    except UNKNOWN_OUTCOME as failure:  # opening a conversation twice is harmless
+        delivery = Delivery(error=type(failure).__name__, retryable=True, maybe_sent=recovering)
+    else:
+        # Recovering a send a crash interrupted: the outbox looks in the group DM first.
+        delivery = post(
+            settings,
+            client,
+            "peer_introduction",
+            maybe_sent=recovering,
+            team_id=view.team_id,
+            reference={"group_id": group_id},
+            channel=channel,
+            text=text,
+            blocks=blocks,
+            metadata={"event_type": METADATA_EVENT, "event_payload": {"group_id": group_id}},
+        )
+    if delivery.sent:
+        mark_sent(settings, group_id, delivery.channel, delivery.ts, followup_due(now))
+        return 1
+    if delivery.retryable:
+        # Slack busy or unreachable: a later tick sends it, first looking for it when an
+        # attempt's outcome was never learned.
+        release_group(settings, group_id, delivery.maybe_sent)
+    else:
+        mark_failed(settings, group_id)  # Slack refused it: recorded, not tried again
     return 0
 
 
@@ -233,6 +239,7 @@ def send_followups(settings: Settings, now: dt.datetime, clients: TeamClients) -
                 settings,
                 "peer_followup",
                 client,
+                f"peer_followup:{group_id}:{member.leader_id}",
                 {"group_id": group_id},
                 channel=member.user_id,
                 text=text,
@@ -250,8 +257,9 @@ def send_pause_offers(settings: Settings, now: dt.datetime, clients: TeamClients
         if client is None or not claim_pause_offer(settings, leader_id, now):
             continue
         blocks, text = pause_offer_message()
+        key = f"peer_pause_offer:{leader_id}:{now:%Y%m%d%H%M}"
         if _post(
-            settings, "peer_pause_offer", client, {}, channel=user_id, text=text, blocks=blocks
+            settings, "peer_pause_offer", client, key, {}, channel=user_id, text=text, blocks=blocks
         ):
             sent += 1
     return sent

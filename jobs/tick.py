@@ -17,19 +17,17 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from slack_sdk.errors import SlackApiError
 from sqlalchemy import and_, or_, select, update
 
 from bot.db.engine import scrub, session_scope
-from bot.db.models import CheckIn, Leader, utcnow
+from bot.db.models import CheckIn, Leader, OutboxSend, utcnow
 from bot.guidance.ledger import purge_expired
-from bot.metrics import SENDS
+from bot.metrics import TICK_STAGE_FAILURES
 from bot.reflection.journal import purge_older_than
 from bot.reflection.leaders import focus_of, schedule_of
 from bot.reflection.prompts import choose_question, question_by_id
 from bot.reflection.schedule import due_occurrence, next_local
-from bot.services.delivery import record_failed_send
-from bot.services.send_budget import reserve
+from bot.services.delivery import MAX_ATTEMPTS, Delivery, post, send_once
 from bot.settings import Settings
 from bot.slack_client import TeamClients
 from bot.ui.checkins import (
@@ -41,27 +39,45 @@ from bot.ui.checkins import (
 )
 
 log = logging.getLogger(__name__)
-MAX_ATTEMPTS = 3
 WORKER_ID = f"{socket.gethostname()}:{os.getpid()}"
 
 
 def run_tick(
     settings: Settings, now: dt.datetime | None = None, clients: TeamClients | None = None
 ) -> dict:
-    """Everything due at `now` (naive UTC); returns what was sent, by kind, as counts."""
+    """Everything due at `now` (naive UTC); returns what was sent, by kind, as counts.
+
+    Each stage is guarded on its own: one that fails (Slack or the database unreachable, a
+    bug) is logged by name and error class, and the others still run. What it left undone
+    is due again at the next tick."""
     now = now or utcnow()
     clients = clients or TeamClients(settings)
     counts: Counter = Counter()
-    counts["invitations"] = send_invitations(settings, clients)
-    counts["checkins"] = deliver_checkins(settings, now, clients)
-    counts["reminders"] = send_reminders(settings, now, clients)
-    counts["purged_entries"] = purge_older_than(settings, settings.journal_retention_days, now)
-    counts["expired_answers"] = purge_expired(settings, now)
+    stages = [
+        ("invitations", lambda: send_invitations(settings, clients)),
+        ("checkins", lambda: deliver_checkins(settings, now, clients)),
+        ("reminders", lambda: send_reminders(settings, now, clients)),
+        (
+            "purged_entries",
+            lambda: purge_older_than(settings, settings.journal_retention_days, now),
+        ),
+        ("expired_answers", lambda: purge_expired(settings, now)),
+    ]
+    stages += [(name, lambda job=job: job(settings, now, clients)) for name, job in extra_jobs()]
+    for name, stage in stages:
+        counts[name] = _guarded(name, stage)
     if counts["purged_entries"] or counts["expired_answers"]:
-        scrub(settings)  # deleted text must not linger in the SQLite write-ahead log
-    for name, job in extra_jobs():
-        counts[name] = job(settings, now, clients)
+        _guarded("scrub", lambda: scrub(settings))  # deleted text must not linger in the WAL
     return dict(counts)
+
+
+def _guarded(name: str, stage) -> int:
+    try:
+        return stage() or 0
+    except Exception as error:  # never the message: an error's text may quote what was sent
+        TICK_STAGE_FAILURES.labels(stage=name).inc()
+        log.error("tick stage failed: stage=%s error=%s", name, type(error).__name__)
+        return 0
 
 
 def extra_jobs():
@@ -76,6 +92,7 @@ def extra_jobs():
 
 
 def send_invitations(settings: Settings, clients: TeamClients) -> int:
+    """Invite everyone imported without consent, once; marked invited only once Slack has it."""
     with session_scope(settings) as session:
         pending = session.execute(
             select(Leader.id, Leader.team_id, Leader.slack_user_id).where(
@@ -84,25 +101,28 @@ def send_invitations(settings: Settings, clients: TeamClients) -> int:
         ).all()
     sent = 0
     for leader_id, team_id, user_id in pending:
-        with session_scope(settings) as session:
-            claimed = session.execute(
-                update(Leader)
-                .where(Leader.id == leader_id, Leader.invited_at.is_(None))
-                .values(invited_at=utcnow())
-            ).rowcount
-        if not claimed:
-            continue
         client = clients.for_team(team_id)
         if client is None:
             continue
         blocks, text = invitation_message()
-        try:
-            client.chat_postMessage(channel=user_id, text=text, blocks=blocks)
-            sent += 1
-        except SlackApiError as failure:
-            record_failed_send(
-                settings, "invitation", user_id, str(failure.response.get("error")), {}
-            )
+        delivery = send_once(
+            settings,
+            client,
+            "invitation",
+            OutboxSend.key_for("invitation", leader_id),
+            {"leader_id": leader_id},
+            channel=user_id,
+            text=text,
+            blocks=blocks,
+        )
+        if delivery.sent:
+            with session_scope(settings) as session:
+                session.execute(
+                    update(Leader)
+                    .where(Leader.id == leader_id, Leader.invited_at.is_(None))
+                    .values(invited_at=utcnow())
+                )
+            sent += int(delivery.fresh)
     return sent
 
 
@@ -308,7 +328,9 @@ def _send_group(
     """Renew a few claims, then send them; rows taken over as stale are left to their taker."""
     ours = _renew_claims(settings, [item.checkin_id for item in group], claimant)
     outcomes = (
-        send_checkin(settings, item, now, clients) for item in group if item.checkin_id in ours
+        send_checkin(settings, item, now, clients, claimant)
+        for item in group
+        if item.checkin_id in ours
     )
     return [outcome for outcome in outcomes if outcome is not None]
 
@@ -340,7 +362,6 @@ def _record_sent(settings: Settings, outcomes: list[dict]) -> int:
     """Mark sends in one transaction; a crash before this is what the history check covers."""
     if not outcomes:
         return 0
-    SENDS.labels(kind="checkin", outcome="ok").inc(len(outcomes))
     with session_scope(settings) as session:
         for outcome in outcomes:
             session.execute(
@@ -357,19 +378,12 @@ def _record_sent(settings: Settings, outcomes: list[dict]) -> int:
     return len(outcomes)
 
 
-def _already_sent(client, channel: str, checkin_id: int) -> str | None:
-    """After a crash between send and record, find the message we may have sent."""
-    history = client.conversations_history(channel=channel, limit=50, include_all_metadata=True)
-    for message in history.get("messages", []):
-        metadata = message.get("metadata") or {}
-        payload = metadata.get("event_payload") or {}
-        if metadata.get("event_type") == METADATA_EVENT and payload.get("checkin_id") == checkin_id:
-            return message["ts"]
-    return None
-
-
 def send_checkin(
-    settings: Settings, item: Sendable, now: dt.datetime | None, clients: TeamClients
+    settings: Settings,
+    item: Sendable,
+    now: dt.datetime | None,
+    clients: TeamClients,
+    claimant: str | None = None,
 ) -> dict | None:
     """Send one check-in DM; returns what to record, or None when it could not go."""
     now = now or utcnow()
@@ -379,50 +393,54 @@ def send_checkin(
     if client is None or question is None:
         return None
     schedule = schedule_of(leader)
-    try:
-        ts = channel = None
-        if item.attempts > 1:  # claimed before: it may already be in the DM
-            channel = client.conversations_open(users=leader.slack_user_id)["channel"]["id"]
-            ts = _already_sent(client, channel, item.checkin_id)
-        if ts is None:
-            local_now = now.replace(tzinfo=dt.UTC).astimezone(schedule.zone)
-            blocks, text = checkin_message(
-                item.checkin_id, question.text, greeting(leader.display_name, local_now)
-            )
-            # Posting to the user id lands in their DM with Tandem, without a conversations.open.
-            reserve(settings, leader.team_id, leader.slack_user_id)
-            response = client.chat_postMessage(
-                channel=leader.slack_user_id,
-                text=text,
-                blocks=blocks,
-                unfurl_links=False,
-                metadata={
-                    "event_type": METADATA_EVENT,
-                    "event_payload": {"checkin_id": item.checkin_id},
-                },
-            )
-            ts, channel = response["ts"], response["channel"]
-    except SlackApiError as failure:
-        _failed(settings, item, str(failure.response.get("error", "unknown_error")))
-        return None
-    except Exception as failure:  # connection errors after the client's own retries
-        _failed(settings, item, type(failure).__name__)
+    local_now = now.replace(tzinfo=dt.UTC).astimezone(schedule.zone)
+    blocks, text = checkin_message(
+        item.checkin_id, question.text, greeting(leader.display_name, local_now)
+    )
+
+    def still_ours() -> bool:
+        """Renewed just before the post: a sender slowed past the stale-claim time (a
+        loaded machine) must not post what its successor has taken over."""
+        return item.checkin_id in _renew_claims(settings, [item.checkin_id], claimant)
+
+    # Posting to the user id lands in their DM with Tandem, without a conversations.open.
+    # Claimed before, it may already be in the DM: the outbox looks there first.
+    delivery = post(
+        settings,
+        client,
+        "checkin",
+        maybe_sent=item.attempts > 1,
+        team_id=leader.team_id,
+        reference={"checkin_id": item.checkin_id},
+        final=item.attempts >= MAX_ATTEMPTS,
+        still_ours=still_ours if claimant else None,
+        channel=leader.slack_user_id,
+        text=text,
+        blocks=blocks,
+        metadata={"event_type": METADATA_EVENT, "event_payload": {"checkin_id": item.checkin_id}},
+    )
+    if delivery.error == "claim_lost":
+        return None  # another sender took it over as stale, and sends it
+    if not delivery.sent:
+        _failed(settings, item, delivery)
         return None
     reminder_at = next_local(schedule, max(now, item.due_at), days=1)
-    return {"id": item.checkin_id, "channel": channel, "ts": ts, "reminder_at": reminder_at}
+    return {
+        "id": item.checkin_id,
+        "channel": delivery.channel,
+        "ts": delivery.ts,
+        "reminder_at": reminder_at,
+    }
 
 
-def _failed(settings: Settings, item: Sendable, error: str) -> None:
-    SENDS.labels(kind="checkin", outcome="failed").inc()
+def _failed(settings: Settings, item: Sendable, delivery: Delivery) -> None:
+    """Slack refused, or tries ran out: the outbox has recorded it; give up, or leave the
+    claim stale so the next tick (on any replica) tries again, looking in the DM first."""
     with session_scope(settings) as session:
         row = session.get(CheckIn, item.checkin_id)
-        if row.attempts >= MAX_ATTEMPTS:
+        if row.attempts >= MAX_ATTEMPTS or not delivery.retryable:
             row.status = "failed"
-            record_failed_send(
-                settings, "checkin", item.leader.slack_user_id, error, {"checkin_id": row.id}
-            )
         else:
-            # Leave it claimed but stale, so the next tick (on any replica) tries again.
             row.claimed_at = utcnow() - dt.timedelta(seconds=settings.stale_claim_seconds + 1)
 
 
@@ -440,6 +458,7 @@ def _load(settings: Settings, checkin_id: int):
 
 
 def send_reminders(settings: Settings, now: dt.datetime, clients: TeamClients) -> int:
+    """One gentle reminder in the check-in's thread, marked sent once Slack has it."""
     with session_scope(settings) as session:
         due = (
             session.execute(
@@ -456,35 +475,35 @@ def send_reminders(settings: Settings, now: dt.datetime, clients: TeamClients) -
         )
     sent = 0
     for checkin_id in due:
-        with session_scope(settings) as session:
-            claimed = session.execute(
-                update(CheckIn)
-                .where(
-                    CheckIn.id == checkin_id,
-                    CheckIn.reminder_sent_at.is_(None),
-                    CheckIn.status == "sent",
-                )
-                .values(reminder_sent_at=utcnow())
-            ).rowcount
-        if not claimed:
-            continue
         checkin, leader = _load(settings, checkin_id)
+        if checkin is None or checkin.status != "sent" or checkin.reminder_sent_at is not None:
+            continue  # answered, declined or reminded since
         client = clients.for_team(leader.team_id)
         question = question_by_id(settings.prompts_dir, checkin.question_id)
         if client is None or question is None:
             continue
-        try:
-            reserve(settings, leader.team_id, checkin.channel_id)
-            client.chat_postMessage(
-                channel=checkin.channel_id,
-                thread_ts=checkin.message_ts,
-                reply_broadcast=True,
-                text=reminder_text(question.text),
-                unfurl_links=False,
+        delivery = send_once(
+            settings,
+            client,
+            "reminder",
+            OutboxSend.key_for("reminder", checkin_id),
+            {"checkin_id": checkin_id},
+            channel=checkin.channel_id,
+            thread_ts=checkin.message_ts,
+            reply_broadcast=True,
+            text=reminder_text(question.text),
+        )
+        if delivery.sent:
+            settled = {"reminder_sent_at": utcnow()}
+        elif not delivery.retryable:
+            settled = {"reminder_due_at": None}  # Slack refused it for good: none is due
+        else:
+            continue  # Slack busy or unreachable: the next tick tries again
+        with session_scope(settings) as session:
+            session.execute(
+                update(CheckIn)
+                .where(CheckIn.id == checkin_id, CheckIn.reminder_sent_at.is_(None))
+                .values(**settled)
             )
-            sent += 1
-        except SlackApiError as failure:
-            record_failed_send(
-                settings, "reminder", checkin.channel_id, str(failure.response.get("error")), {}
-            )
+        sent += int(delivery.sent and delivery.fresh)
     return sent

@@ -6,8 +6,11 @@ Routes: ``/api/<method>`` (Web API), ``/upload/<file_id>`` (external upload URLs
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import socket
+import struct
 import threading
 import time
 from typing import TYPE_CHECKING, Any
@@ -47,6 +50,41 @@ def parse_body(body: bytes, content_type: str) -> dict[str, Any]:
     return dict(parse_qsl(body.decode("utf-8"), keep_blank_values=True))
 
 
+SERVER_SEND = "sandbox.server_send"
+
+
+class KeepServerSend:
+    """Outermost ASGI layer: keeps the server's own send, which a dropped connection needs."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] == "http":
+            scope[SERVER_SEND] = send
+        await self.app(scope, receive, send)
+
+
+class DropConnection(Response):
+    """Not an answer: the connection is reset (RST) instead, as a failing network does."""
+
+    def __init__(self) -> None:
+        super().__init__(status_code=599)
+
+    async def __call__(self, scope, receive, send) -> None:
+        # uvicorn's own send is a method of the request cycle, which holds the connection.
+        cycle = getattr(scope.get(SERVER_SEND), "__self__", None)
+        transport = getattr(cycle, "transport", None)
+        if transport is None:
+            raise RuntimeError("cannot reach the connection to drop it")
+        sock = transport.get_extra_info("socket")
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        transport.abort()
+        await asyncio.sleep(0.05)  # let the server see the connection is gone
+
+
 def build_app(workspace: Workspace) -> Starlette:
     """The Starlette application serving one workspace."""
 
@@ -58,7 +96,13 @@ def build_app(workspace: Workspace) -> Starlette:
             return JSONResponse({"ok": False, "error": "invalid_json"})
         token = _bearer(request) or params.pop("token", None)
         params.pop("token", None)
-        status, body, headers = workspace.handle_api(request.path_params["method"], params, token)
+        method = request.path_params["method"]
+        fault = workspace.take_transport_fault(method)
+        status, body, headers = workspace.handle_api(method, params, token)
+        if fault == "reset":
+            return DropConnection()
+        if fault == "timeout":
+            await asyncio.sleep(workspace.hang_seconds)
         return JSONResponse(body, status_code=status, headers=headers)
 
     async def upload(request: Request) -> Response:
@@ -159,7 +203,7 @@ class WorkspaceServer:
 
     def __init__(self, workspace: Workspace, host: str = "127.0.0.1", port: int = 0):
         self.workspace = workspace
-        self._runner = ServerThread(build_app(workspace), host, port)
+        self._runner = ServerThread(KeepServerSend(build_app(workspace)), host, port)
 
     def start(self) -> WorkspaceServer:
         """Start serving; returns once requests are accepted."""

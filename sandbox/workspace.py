@@ -129,6 +129,8 @@ class Workspace(WebApiMethods):
         self.state = WorkspaceState()
         self._lock = threading.RLock()
         self._faults: dict[str, list[tuple[str, int, int | None]]] = {}
+        self._transport_faults: dict[str, list[str]] = {}
+        self.hang_seconds = 2.0  # how long a "timeout" fault holds its answer back
         self._limits: tuple[float | None, int | None] = (None, None)
         self._channel_free_at: dict[str, float] = {}
         self._method_windows: dict[str, list[float]] = {}
@@ -626,6 +628,26 @@ class Workspace(WebApiMethods):
         """
         with self._lock:
             self._faults.setdefault(method, []).extend([(error, retry_after, status)] * times)
+
+    def drop_next(self, method: str, fault: str = "reset", times: int = 1, after: int = 0) -> None:
+        """Let ``after`` calls of ``method`` through, then make ``times`` fail at the transport
+        after the call was carried out, as a real network does: Slack acted, the client never
+        heard. Queued after any faults already waiting for ``method``.
+
+        ``reset`` closes the connection without an answer; ``timeout`` holds the answer back
+        for ``hang_seconds``, longer than a client with a shorter timeout waits.
+        """
+        if fault not in ("reset", "timeout"):
+            raise ValueError(fault)
+        with self._lock:
+            queue = self._transport_faults.setdefault(method, [])
+            queue.extend([None] * after + [fault] * times)
+
+    def take_transport_fault(self, method: str) -> str | None:
+        """The transport fault due for this call of ``method``, if any (used by the server)."""
+        with self._lock:
+            faults = self._transport_faults.get(method)
+            return faults.pop(0) if faults else None
 
     def rate_limit(
         self, per_channel_per_second: float | None = 1.0, workspace_per_minute: int | None = None

@@ -40,7 +40,8 @@ def fresh_database_url(sqlite_path: Path) -> str:
 
 
 def make_settings(data_dir: Path, **overrides) -> Settings:
-    values = {"TANDEM_DATA_DIR": str(data_dir)}
+    # The outbox's waits between tries are kept short: tests prove the retries, not the wait.
+    values = {"TANDEM_DATA_DIR": str(data_dir), "OUTBOX_BACKOFF_SECONDS": "0.05"}
     if "DATABASE_URL" not in overrides:
         values["DATABASE_URL"] = fresh_database_url(Path(data_dir) / "tandem.db")
     values.update(overrides)

@@ -515,3 +515,41 @@ def test_an_entry_can_be_edited_and_deleted_from_the_journal(slack):
     slack.ws.click_button("U1", listing, action_id="journal_delete")
     wait_until(lambda: _entries(slack) == [])
     assert any("Deleted" in e.get("text", "") for e in slack.ws.ephemeral("U1"))
+
+
+def test_leaders_import_reports_a_nul_byte_in_one_line_and_imports_the_good_rows(tmp_path):
+    """On PostgreSQL a NUL used to reach the database and crash the import."""
+    from tests.conftest import make_settings
+    from tests.support.cli import run_cli
+
+    settings = make_settings(tmp_path)
+    path = tmp_path / "cohort.csv"
+    path.write_text(
+        "slack_user_id,organisation,time_zone,cadence,day,time,consent\n"
+        "U1,North\x00shire ICB,Europe/London,weekly,mon,09:00,yes\n"
+        "U2,St Anne's Hospice,Europe/London,weekly,mon,09:00,yes\n"
+    )
+    result = run_cli(["leaders", "import", str(path), "--team", TEAM], settings)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    [line] = result.stderr.strip().splitlines()
+    assert line.endswith("line 2: contains a NUL character") and "shire" not in line
+    assert get_leader(settings, TEAM, "U1") is None
+    assert get_leader(settings, TEAM, "U2").organisation == "St Anne's Hospice"
+
+
+def test_leaders_import_stops_in_one_line_at_a_row_that_is_not_csv(tmp_path):
+    from tests.conftest import make_settings
+    from tests.support.cli import run_cli
+
+    settings = make_settings(tmp_path)
+    path = tmp_path / "cohort.csv"
+    path.write_text(
+        "slack_user_id,organisation,time_zone,cadence,day,time,consent\n"
+        "U2,St Anne's Hospice,Europe/London,weekly,mon,09:00,yes\n"
+        f'U1,"{"x" * 200_000}",Europe/London,weekly,mon,09:00,yes\n'
+    )
+    result = run_cli(["leaders", "import", str(path), "--team", TEAM], settings)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    [line] = result.stderr.strip().splitlines()
+    assert "line 3: not readable as CSV" in line and "xxx" not in line
+    assert get_leader(settings, TEAM, "U2") is not None

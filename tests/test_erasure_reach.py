@@ -196,3 +196,43 @@ def test_an_unknown_person_is_refused_not_created(tmp_path):
     assert (
         import_user(settings, json.dumps(_export()), user_exists=lambda t, u: True)["entries"] == 1
     )
+
+
+CANARY = "secret-canary-7781"
+
+
+@pytest.mark.parametrize(
+    ("leader", "entry", "reason"),
+    [
+        ({"organisation": CANARY * 12}, {}, "leader.organisation: longer than 200 characters"),
+        ({"consent_source": CANARY}, {}, "leader.consent_source: longer than 16 characters"),
+        ({"consent_source": "self\x00" + CANARY}, {}, "leader.consent_source: contains a NUL"),
+        ({}, {"question_id": CANARY * 5}, "journal.0.question_id: longer than 80 characters"),
+    ],
+)
+def test_data_import_refuses_a_value_its_column_cannot_hold_in_one_line_without_content(
+    tmp_path, leader, entry, reason
+):
+    """On PostgreSQL such a value used to reach the database, whose error quoted it."""
+    from bot.db.models import Leader
+    from bot.reflection.leaders import get_leader
+    from sandbox.workspace import WorkspaceServer
+    from tests.slack_fixtures import TOKEN, make_workspace
+    from tests.support.cli import run_cli
+
+    settings = make_settings(tmp_path)
+    export = _export(team_id="T0TANDEM")
+    export["leader"].update(leader)
+    export["journal"] = [_entry(text=f"A reflection {CANARY}", **entry)]
+    path = tmp_path / "export.json"
+    path.write_text(json.dumps(export))
+    with WorkspaceServer(make_workspace()) as slack:
+        env = {"SLACK_BOT_TOKEN": TOKEN, "SLACK_API_URL": slack.api_url}
+        result = run_cli(["data", "import", str(path)], settings, extra_env=env)
+    assert result.returncode == 1
+    [line] = result.stderr.strip().splitlines()
+    assert reason in line and CANARY not in result.stderr + result.stdout
+    assert "Traceback" not in result.stderr
+    assert get_leader(settings, "T0TANDEM", "U1") is None
+    # The limits are the models' own: change a column and the check follows it.
+    assert Leader.__table__.columns["consent_source"].type.length == 16

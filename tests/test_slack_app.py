@@ -153,7 +153,9 @@ def test_a_send_that_keeps_failing_is_recorded_not_lost(slack):
     from bot.db.engine import session_scope
     from bot.db.models import FailedSend
 
-    slack.ws.fail_next("chat.postMessage", error="internal_error", times=5)
+    # More failures than the outbox's tries of both the "Thinking…" post and the answer.
+    tries = slack.settings.outbox_attempts
+    slack.ws.fail_next("chat.postMessage", error="internal_error", times=2 * tries + 1)
     slack.ws.fail_next("chat.update", error="internal_error", times=5)
     dm = slack.ws.open_dm("U1")
     slack.ws.user_posts("U1", channel=dm, text="How do I make time to think?")

@@ -103,6 +103,25 @@ class FailedSend(Base):
     __table_args__ = (Index("ix_failed_sends_open", "resolved", "created_at"),)
 
 
+class OutboxSend(Base):
+    """The outbox's ledger for messages with none of their own (invitations, reminders): one
+    row per message key, so each is posted once. Ids only: never text, names or channels."""
+
+    __tablename__ = "outbox_sends"
+    key: Mapped[str] = mapped_column(String(80), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    # sending -> sent; or retry (Slack busy or unreachable) -> sending again; or failed.
+    status: Mapped[str] = mapped_column(String(16), default="sending")
+    attempts: Mapped[int] = mapped_column(Integer, default=1)
+    claimed_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+    @staticmethod
+    def key_for(kind: str, row_id: int) -> str:
+        """The key of a message about one row: ("invitation", a leader's id) and the like.
+        Ids are reused once rows are erased, so erasure removes these keys too."""
+        return f"{kind}:{row_id}"
+
+
 class Leader(Base):
     """A person who takes part: their schedule, preferences and consent. Nothing else."""
 
@@ -303,7 +322,8 @@ class DigestRun(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     config_id: Mapped[int] = mapped_column(ForeignKey("digest_configs.id", ondelete="CASCADE"))
     period_key: Mapped[str] = mapped_column(String(24))
-    # previewed (fixed, not yet posted) | claimed | posted | failed
+    # previewed (fixed, not yet posted) | claimed | posted | failed | unsent (Slack busy or
+    # unreachable: posted by a later tick)
     status: Mapped[str] = mapped_column(String(16), default="claimed")
     posted_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
     message_ts: Mapped[str | None] = mapped_column(String(32), nullable=True)
@@ -326,6 +346,7 @@ __all__ = [
     "FeedbackVote",
     "RateWindow",
     "FailedSend",
+    "OutboxSend",
     "Leader",
     "CheckIn",
     "JournalEntry",

@@ -95,7 +95,7 @@ def run(
     from bot.digests.config import get_config
     from bot.logging_setup import configure_logging
     from bot.slack_client import TeamClients
-    from jobs.digests import ALREADY, FAILED, deliver, show_release
+    from jobs.digests import ALREADY, FAILED, UNSENT, deliver, show_release
 
     settings = get_settings()
     configure_logging("WARNING")
@@ -120,6 +120,9 @@ def run(
         digest, outcome = deliver(settings, client, config, period)
         if outcome == FAILED:
             err.print("The digest could not be posted; it is recorded as a failed send.")
+            raise typer.Exit(1)
+        if outcome == UNSENT:
+            err.print("Slack could not be reached just now; the next tick will post the digest.")
             raise typer.Exit(1)
         if outcome == ALREADY:
             err.print(f"The digest for {period.key} was already posted; nothing new was posted.")

@@ -40,7 +40,7 @@ def erase_digest_traces(settings: Settings, team_id: str, user_id: str) -> int:
         for run in session.scalars(select(DigestRun).where(DigestRun.shown.contains(mine))):
             shown = json.loads(run.shown or "{}")
             theirs = {theme for theme, hashes in shown.items() if mine in hashes}
-            if run.status in ("previewed", "claimed"):
+            if run.status in ("previewed", "claimed", "unsent"):
                 run.content = _without_themes(settings, run.content, theirs)
                 shown = {theme: hashes for theme, hashes in shown.items() if theme not in theirs}
             run.shown = json.dumps(

@@ -260,7 +260,7 @@ def earlier_digests(
     settings: Settings, config: DigestSettings, period: Period
 ) -> tuple[dict[str, list[str]], list[dict[str, list[str]]]]:
     """What this channel's previous release showed, and what other channels showed lately."""
-    live = ("previewed", "claimed", "posted")
+    live = ("previewed", "claimed", "unsent", "posted")
     with session_scope(settings) as session:
         previous = session.scalars(
             select(DigestRun.shown)
@@ -463,21 +463,29 @@ def release(
     return digest
 
 
-def already_run(settings: Settings, config_id: int, period_key: str) -> bool:
-    """Whether the period's post was claimed (a preview alone does not count)."""
+def run_status(settings: Settings, config_id: int, period_key: str) -> str | None:
     with session_scope(settings) as session:
-        status = session.scalar(
+        return session.scalar(
             select(DigestRun.status).where(
                 DigestRun.config_id == config_id, DigestRun.period_key == period_key
             )
         )
-    return status is not None and status != "previewed"
+
+
+# A release not (yet) posted: fixed by a preview, or left when Slack was busy or unreachable.
+WAITING = ("previewed", "unsent")
+
+
+def already_run(settings: Settings, config_id: int, period_key: str) -> bool:
+    """Whether the period's post was claimed (a preview alone does not count)."""
+    status = run_status(settings, config_id, period_key)
+    return status is not None and status not in WAITING
 
 
 def claim_run(settings: Settings, config_id: int, period_key: str) -> int | None:
     """Claim a channel's digest for a period; None when another tick or replica has it.
 
-    A period that was previewed is claimed by moving it on from "previewed": exactly one
+    A period that was previewed (or left unsent) is claimed by moving it on: exactly one
     claimant wins that update, as exactly one wins the insert."""
     try:
         with session_scope(settings) as session:
@@ -493,7 +501,7 @@ def claim_run(settings: Settings, config_id: int, period_key: str) -> int | None
             .where(
                 DigestRun.config_id == config_id,
                 DigestRun.period_key == period_key,
-                DigestRun.status == "previewed",
+                DigestRun.status.in_(WAITING),
             )
             .values(status="claimed")
         )
@@ -529,6 +537,12 @@ def mark_posted(settings: Settings, run_id: int, message_ts: str) -> None:
             .where(DigestRun.id == run_id)
             .values(status="posted", posted_at=utcnow(), message_ts=message_ts)
         )
+
+
+def mark_unsent(settings: Settings, run_id: int) -> None:
+    """Slack was busy or unreachable: its fixed content is posted by the next tick."""
+    with session_scope(settings) as session:
+        session.execute(update(DigestRun).where(DigestRun.id == run_id).values(status="unsent"))
 
 
 def mark_failed(settings: Settings, run_id: int) -> None:

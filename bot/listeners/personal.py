@@ -12,6 +12,7 @@ from bot.privacy import erase_user, export_user
 from bot.reflection import journal
 from bot.reflection.leaders import enrol, get_leader, schedule_of
 from bot.reflection.schedule import next_occurrence
+from bot.services.delivery import send_or_record
 from bot.ui import journal as journal_ui
 from bot.ui.answer import to_dicts
 from bot.ui.home import home_view
@@ -137,4 +138,4 @@ def erase(services: Services, client, team_id: str, user_id: str, bot_user_id=No
             + " I sent you earlier in this DM, so please delete them yourself. If you ever "
             "want to start again, `/tandem checkin` is here."
         )
-    client.chat_postMessage(channel=channel, text=text)
+    send_or_record(services.settings, "erased", client.chat_postMessage, channel=channel, text=text)

@@ -407,6 +407,17 @@ def mark_sent(
         )
 
 
+def release_group(settings: Settings, group_id: int, maybe_sent: bool) -> None:
+    """Slack was busy or unreachable: hand the group back for a later tick. If an attempt's
+    outcome was never learned it goes back as a stuck send, so its sender looks first."""
+    with session_scope(settings) as session:
+        session.execute(
+            update(PeerGroup)
+            .where(PeerGroup.id == group_id, PeerGroup.status.in_(("sending", "resending")))
+            .values(status="sending" if maybe_sent else "planned")
+        )
+
+
 def mark_failed(settings: Settings, group_id: int, status: str = "failed") -> None:
     """Failed after retries; or "cancelled" when erasures left fewer than two members."""
     with session_scope(settings) as session:

@@ -124,9 +124,19 @@ def import_leaders(settings: Settings, team_id: str, text: str) -> ImportReport:
         return report
     themes = {t.slug for t in load_taxonomy(settings.knowledge_dir / "taxonomy.yaml")}
     seen: set[str] = set()
-    for line, raw in enumerate(reader, start=2):
+    rows, line = enumerate(reader, start=2), 1
+    while True:
+        try:
+            line, raw = next(rows)
+        except StopIteration:
+            break
+        except csv.Error as problem:  # the file is not CSV from here on
+            report.problems.append(f"line {line + 1}: not readable as CSV ({problem})")
+            break
         row = {k.strip(): (v or "").strip() for k, v in raw.items() if k}
         try:
+            if any("\x00" in value for value in [*row, *row.values()]):
+                raise ScheduleError("contains a NUL character")
             values = _validate_row(row, themes)
         except ScheduleError as problem:
             report.problems.append(f"line {line}: {problem}")

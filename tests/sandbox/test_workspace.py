@@ -276,6 +276,21 @@ def test_rate_limit_mode_and_injected_errors(ws, client):
     assert caught.value.response["error"] == "internal_error"
 
 
+def test_dropped_connections_and_timeouts_happen_after_the_call_was_carried_out(ws, server):
+    ws.hang_seconds = 1.0
+    no_retries = WebClient(TOKEN, base_url=server.api_url, timeout=0.3, retry_handlers=[])
+    ws.drop_next("chat.postMessage", "reset", after=1)
+    ws.drop_next("chat.postMessage", "timeout")
+    assert no_retries.chat_postMessage(channel="C1", text="heard")["ok"]
+    with pytest.raises(ConnectionResetError):
+        no_retries.chat_postMessage(channel="C1", text="reset")
+    with pytest.raises(TimeoutError):
+        no_retries.chat_postMessage(channel="C1", text="timed out")
+    assert no_retries.chat_postMessage(channel="C1", text="fine again")["ok"]
+    # Slack acted on every call; the client only failed to hear about two of them.
+    assert [m["text"] for m in ws.messages("C1")] == ["heard", "reset", "timed out", "fine again"]
+
+
 def test_views_open_update_publish_and_trigger_rules(ws, client):
     clock = FakeClock()
     ws.clock = clock

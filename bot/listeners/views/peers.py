@@ -11,6 +11,7 @@ from bot.listeners.personal import publish_home
 from bot.peers import preferences
 from bot.peers.rounds import london_today, member_of
 from bot.reflection.journal import add_entry
+from bot.services.delivery import send_or_record
 from bot.ui import peers as ui
 
 
@@ -109,7 +110,13 @@ def register(app, services: Services) -> None:
             return  # not theirs: nothing is saved
         add_entry(settings, found[1].leader_id, text, source="peer", sharing="private")
         preferences.keep_me_in(settings, team, user)  # they took part: no pause question
-        client.chat_postMessage(channel=user, text=ui.TAKEAWAY_SAVED)
+        send_or_record(
+            settings,
+            "peer_takeaway_saved",
+            client.chat_postMessage,
+            channel=user,
+            text=ui.TAKEAWAY_SAVED,
+        )
 
     app.view_submission(ui.CALLBACK_PREFERENCES)(ack=save_preferences, lazy=[after_preferences])
     app.view_submission(ui.CALLBACK_TAKEAWAY)(ack=check_takeaway, lazy=[save_takeaway])
