@@ -46,6 +46,7 @@ class Wording:
     patterns: dict[str, tuple[re.Pattern, ...]]
     strain: tuple[re.Pattern, ...]
     points_back: re.Pattern
+    bare: re.Pattern
 
     def reply(self, kind: str) -> str:
         if kind in REFUSALS:
@@ -98,6 +99,7 @@ def load_wording(prompts_dir: Path) -> Wording:
         patterns,
         _compile(conversation["strain"]["patterns"]),
         re.compile(conversation["follow_up"]["points_back"], re.I),
+        re.compile(conversation["follow_up"]["bare"], re.I),
     )
 
 

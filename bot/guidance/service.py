@@ -15,6 +15,8 @@ import time
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+import numpy as np
+
 from bot.guidance.composer import LEAD_IN, Composition, Point, compose, expand
 from bot.guidance.conversation import (
     FOLLOW_UP_MAX_WORDS,
@@ -32,6 +34,9 @@ from bot.text import clean_query
 
 log = logging.getLogger(__name__)
 _WORD = re.compile(r"[^\W\d_]{2,}")
+# A refusal by meaning needs to come this much closer to a refusal example than any
+# document's own question does (see `_refusal_threshold`).
+REFUSAL_MARGIN = 0.01
 HELP_COMMANDS = "Type a question any time, or say *help* to see this again."
 
 
@@ -107,6 +112,7 @@ class GuidanceService:
     def __init__(self, settings: Settings, retriever: Retriever | None = None) -> None:
         self.settings = settings
         self._retriever = retriever
+        self._refusal_cut: tuple = (None, 0.0)
 
     @property
     def retriever(self) -> Retriever:
@@ -181,7 +187,18 @@ class GuidanceService:
             ((kind, float((matrix @ query).max())) for kind, matrix in vectors.items()),
             key=lambda item: item[1],
         )
-        return kind if best >= self.wording.example_similarity else None
+        return kind if best >= self._refusal_threshold(vectors) else None
+
+    def _refusal_threshold(self, vectors: dict) -> float:
+        """The configured similarity, raised above the closest any document's own question
+        comes to a refusal example: a way leaders ask for guidance is never declined."""
+        asked = self.retriever.questions_matrix()
+        key = (id(vectors), asked.shape[0])
+        if self._refusal_cut[0] != key:
+            examples = np.vstack(list(vectors.values()))
+            ceiling = float((asked @ examples.T).max()) + REFUSAL_MARGIN if len(asked) else 0.0
+            self._refusal_cut = (key, max(self.wording.example_similarity, ceiling))
+        return self._refusal_cut[1]
 
     # --- replies that are not searches --------------------------------------------------
 
@@ -225,11 +242,14 @@ class GuidanceService:
         acknowledgement = self.wording.acknowledgement(query)
         if (
             kind == "answer"
-            and not outcome.grounded
             and not acknowledgement
-            and self._points_back(query)
+            and (
+                (not outcome.grounded and self._points_back(query))
+                or self.wording.bare.search(query.strip())
+            )
         ):
-            # "how long should that take?" with nothing earlier to point at: ask, don't guess.
+            # "how long should that take?", "is this normal?" with nothing earlier to point
+            # at: ask, don't guess.
             clarify = self.wording.text("follow_up", "clarify").format(topic="")
             return self._said(query, "clarify", clarify, note)
         # Someone under strain is always in scope: how they are is what Tandem is for.

@@ -226,6 +226,10 @@ class Retriever:
         self.scope_cache.save()  # examples added since the last ingest are embedded once
         self.scope = ScopeGate(inside, outside, examples.redirects, examples.threshold)
 
+    def questions_matrix(self) -> np.ndarray:
+        """The vectors of every way leaders ask for a document (front-matter `questions`)."""
+        return self.matrix[self.passage_kind == KINDS.index("question")]
+
     @property
     def empty(self) -> bool:
         return not self.passage_ids
