@@ -45,11 +45,12 @@ def join(slack, user="U1", **schedule):
 
 
 def checkin_messages(slack, user="U1"):
+    """The check-in DMs (open or settled), found by the metadata every one carries."""
     dm = slack.ws.open_dm(user)
     return [
         m
         for m in slack.bot_messages(dm)
-        if any(b.get("block_id") == "checkin_actions" for b in m.get("blocks", []))
+        if (m.get("metadata") or {}).get("event_type") == "tandem_checkin"
     ]
 
 

@@ -70,18 +70,21 @@ def publish_home(
     client.views_publish(user_id=user_id, view=view)
 
 
-def journal_message(services: Services, team_id: str, user_id: str) -> tuple[list, str]:
+def journal_message(
+    services: Services, team_id: str, user_id: str, note: str | None = None
+) -> tuple[list, str]:
+    """The journal as it stands now; `note` says what just changed, above the entries."""
     settings = services.settings
     leader_id = journal.leader_id_for(settings, team_id, user_id)
     if leader_id is None:
         text = (
             "You haven't started a journal yet. `/tandem checkin` starts your reflective check-ins."
         )
-        return [], text
+        return [], f"{note}\n{text}" if note else text
     entries = journal.recent_entries(settings, leader_id, limit=5)
     summary = journal.theme_summary(settings, leader_id, weeks=8)
-    blocks, text = journal_ui.journal_blocks(entries, summary, names(services))
-    return to_dicts(blocks), text
+    blocks, text = journal_ui.journal_blocks(entries, summary, names(services), note=note)
+    return to_dicts(blocks), f"{note} {text}" if note else text
 
 
 def send_export(services: Services, client, team_id: str, user_id: str) -> None:

@@ -72,11 +72,16 @@ def theme_sentence(summary: list[tuple[str, int]], names: dict[str, str]) -> str
     return f"Lately you keep coming back to *{' and '.join(top)}*."
 
 
-def journal_blocks(entries: list[EntryView], summary, names: dict[str, str]) -> tuple[list, str]:
+def journal_blocks(
+    entries: list[EntryView], summary, names: dict[str, str], note: str | None = None
+) -> tuple[list, str]:
+    """The journal listing; `note` (what just changed) goes first, so a change is seen."""
+    noted = [ContextBlock(elements=[MarkdownTextObject(text=note)])] if note else []
     if not entries:
         text = "Your journal is empty for now. Your reflections from check-ins will appear here, visible only to you."
-        return [SectionBlock(text=MarkdownTextObject(text=text))], text
+        return [*noted, SectionBlock(text=MarkdownTextObject(text=text))], text
     blocks: list = [
+        *noted,
         SectionBlock(
             text=MarkdownTextObject(
                 text=f"*Your journal* (only you can see this)\n{theme_sentence(summary, names)}"
@@ -115,14 +120,15 @@ def journal_blocks(entries: list[EntryView], summary, names: dict[str, str]) -> 
     return blocks[:50], "Your journal (only you can see this)"
 
 
-def edit_modal(entry: EntryView) -> View:
+def edit_modal(entry: EntryView, response_url: str | None = None) -> View:
+    """`response_url` is the journal message it came from, redrawn once the edit is saved."""
     view = View(
         type="modal",
         callback_id=CALLBACK_EDIT,
         title="Edit reflection",
         submit="Save",
         close="Cancel",
-        private_metadata=json.dumps({"entry": entry.id}),
+        private_metadata=json.dumps({"entry": entry.id, "response_url": response_url}),
         blocks=[
             InputBlock(
                 block_id=EDIT_BLOCK,
@@ -139,6 +145,13 @@ def edit_modal(entry: EntryView) -> View:
 
 def delete_confirmation_text() -> str:
     return "Deleted. That reflection is gone from your journal."
+
+
+def sharing_changed_text(sharing: str) -> str:
+    return f"Done: that entry is now “{SHARING_LABELS[sharing].lower()}”."
+
+
+EDITED_TEXT = "Saved: your edited reflection is in your journal."
 
 
 def settings_modal(leader) -> View:

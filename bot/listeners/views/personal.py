@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import json
 
+from slack_sdk.webhook import WebhookClient
+
 from bot.listeners.context import Services, team_of
-from bot.listeners.personal import erase, publish_home
+from bot.listeners.personal import erase, journal_message, publish_home
 from bot.reflection import journal
 from bot.reflection.leaders import update_leader
 from bot.reflection.schedule import ScheduleError
@@ -64,7 +65,7 @@ def register(app, services: Services) -> None:
         update_leader(settings, team_of(body), body["user"]["id"], paused_until=until)
         publish_home(services, client, team_of(body), body["user"]["id"])
 
-    def save_edit(ack, body, view):
+    def check_edit(ack, view):
         text = (
             view["state"]["values"][journal_ui.EDIT_BLOCK][journal_ui.EDIT_ACTION].get("value")
             or ""
@@ -76,11 +77,22 @@ def register(app, services: Services) -> None:
             )
             return
         ack()
-        entry_id = json.loads(view.get("private_metadata") or "{}").get("entry")
+
+    def save_edit(body, view):
+        text = view["state"]["values"][journal_ui.EDIT_BLOCK][journal_ui.EDIT_ACTION].get("value")
+        metadata = json.loads(view.get("private_metadata") or "{}")
         leader_id = journal.leader_id_for(settings, team_of(body), body["user"]["id"])
-        # Not theirs (or malformed): nothing changes.
-        with contextlib.suppress(journal.NotYours, TypeError, ValueError):
-            journal.edit_entry(settings, leader_id, int(entry_id), text)
+        try:
+            journal.edit_entry(settings, leader_id, int(metadata.get("entry")), text or "")
+        except (journal.NotYours, TypeError, ValueError):
+            return  # not theirs (or malformed): nothing changes
+        if metadata.get("response_url"):
+            blocks, fallback = journal_message(
+                services, team_of(body), body["user"]["id"], note=journal_ui.EDITED_TEXT
+            )
+            WebhookClient(metadata["response_url"]).send(
+                text=fallback, blocks=blocks, response_type="ephemeral", replace_original=True
+            )
 
     def ack_forget(ack):
         ack()
@@ -91,5 +103,5 @@ def register(app, services: Services) -> None:
 
     app.view_submission(journal_ui.CALLBACK_SETTINGS)(save_settings)
     app.view_submission(journal_ui.CALLBACK_PAUSE)(save_pause)
-    app.view_submission(journal_ui.CALLBACK_EDIT)(save_edit)
+    app.view_submission(journal_ui.CALLBACK_EDIT)(ack=check_edit, lazy=[save_edit])
     app.view_submission(journal_ui.CALLBACK_FORGET)(ack=ack_forget, lazy=[confirm_forget])

@@ -1,0 +1,197 @@
+"""Every action leaves the screen it came from showing the current state (issue #14, item 3).
+
+Over the real Bolt stack: each test clicks or submits in the local Slack-compatible workspace
+and then reads the message, ephemeral message or view that workspace now holds.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from bot.reflection.journal import add_entry
+from bot.ui import checkins as checkin_ui
+from tests.slack_fixtures import running_tandem
+from tests.support.waiting import settle, wait_until
+from tests.test_checkins import MONDAY_0900_GMT, checkin_messages, join, tick
+
+
+@pytest.fixture
+def slack(kb_settings, tmp_path):
+    with running_tandem(kb_settings, tmp_path) as harness:
+        yield harness
+
+
+def _buttons(message: dict) -> list[str]:
+    return [
+        element.get("action_id")
+        for block in message.get("blocks", [])
+        if block["type"] == "actions"
+        for element in block["elements"]
+    ]
+
+
+def _text(message: dict) -> str:
+    return json.dumps(message.get("blocks", []))
+
+
+def _one_checkin(slack) -> dict:
+    join(slack, day="mon", local_time="09:00")
+    tick(slack, MONDAY_0900_GMT)
+    [message] = checkin_messages(slack)
+    assert checkin_ui.ACTION_REFLECT in _buttons(message)
+    return message
+
+
+def _settled(slack, words: str) -> dict:
+    """The check-in DM once it says `words`."""
+    return wait_until(lambda: next((m for m in checkin_messages(slack) if words in _text(m)), None))
+
+
+def test_after_reflecting_in_the_modal_the_check_in_shows_it_is_saved_without_buttons(slack):
+    message = _one_checkin(slack)
+    slack.ws.click_button("U1", message, action_id=checkin_ui.ACTION_REFLECT)
+    [modal] = wait_until(lambda: slack.ws.views("U1"))
+    slack.ws.submit_view(
+        "U1", modal["id"], values={"reflection": {"text": "Trust is slowly returning."}}
+    )
+    settled = _settled(slack, "Saved privately in your journal")
+    assert _buttons(settled) == []
+    assert "Trust is slowly returning" not in json.dumps(settled)  # the words stay private
+    assert settled["ts"] == message["ts"]  # the same message, updated in place
+
+
+def test_after_a_thread_reply_the_check_in_shows_it_is_saved_without_buttons(slack):
+    message = _one_checkin(slack)
+    slack.ws.user_posts(
+        "U1", channel=slack.ws.open_dm("U1"), text="A thought.", thread_ts=message["ts"]
+    )
+    assert _buttons(_settled(slack, "Saved privately in your journal")) == []
+
+
+def test_reflect_now_on_a_check_in_answered_elsewhere_says_so_instead_of_an_empty_modal(slack):
+    message = _one_checkin(slack)
+    [checkin_id] = {
+        e["value"] for b in message["blocks"] if b["type"] == "actions" for e in b["elements"]
+    }
+    leader = join(slack, day="mon", local_time="09:00")
+    add_entry(
+        slack.settings, leader.id, "Answered from another device.", checkin_id=int(checkin_id)
+    )
+    slack.ws.click_button("U1", message, action_id=checkin_ui.ACTION_REFLECT)
+    wait_until(
+        lambda: any("already reflected" in e.get("text", "") for e in slack.ws.ephemeral("U1"))
+    )
+    assert _buttons(_settled(slack, "Saved privately in your journal")) == []
+    assert slack.ws.views("U1") == []
+
+
+def test_not_this_time_settles_the_check_in(slack):
+    message = _one_checkin(slack)
+    slack.ws.click_button("U1", message, action_id=checkin_ui.ACTION_DECLINE)
+    assert _buttons(_settled(slack, "Not this time, and that's fine")) == []
+
+
+def test_snoozing_says_when_and_still_lets_them_reflect_now(slack):
+    message = _one_checkin(slack)
+    slack.ws.click_button("U1", message, action_id=checkin_ui.ACTION_SNOOZE_HOUR)
+    settled = _settled(slack, "ask again in about an hour")
+    assert _buttons(settled) == [checkin_ui.ACTION_REFLECT, checkin_ui.ACTION_DECLINE]
+
+
+def test_an_invitation_becomes_its_answer(slack):
+    from bot.reflection.leaders import import_leaders
+
+    import_leaders(
+        slack.settings,
+        "T0TANDEM",
+        "slack_user_id,organisation,time_zone,cadence,day,time,consent\n"
+        "U2,St Anne's Hospice,Europe/London,weekly,tue,10:30,no\n",
+    )
+    tick(slack, MONDAY_0900_GMT)
+    dm = slack.ws.open_dm("U2")
+    [invitation] = [m for m in slack.bot_messages(dm) if "Would you like to join" in m["text"]]
+    slack.ws.click_button("U2", invitation, action_id=checkin_ui.ACTION_JOIN)
+    joined = wait_until(
+        lambda: next((m for m in slack.bot_messages(dm) if "You're in" in m["text"]), None)
+    )
+    assert joined["ts"] == invitation["ts"] and _buttons(joined) == []
+
+
+def _journal(slack, user="U1") -> dict:
+    """The latest journal listing shown to the person."""
+    return wait_until(lambda: [e for e in slack.ws.ephemeral(user) if "Your journal" in _text(e)])[
+        -1
+    ]
+
+
+def _open_journal(slack, *texts: str) -> dict:
+    leader = join(slack, day="mon", local_time="09:00")
+    for text in texts:
+        add_entry(slack.settings, leader.id, text)
+    slack.ws.run_slash_command("U1", channel="C1", command="/tandem", text="journal")
+    return _journal(slack)
+
+
+def _selected_sharing(listing: dict) -> list[str]:
+    return [
+        block["accessory"]["initial_option"]["value"].partition(":")[2]
+        for block in listing["blocks"]
+        if block.get("accessory", {}).get("action_id") == "journal_sharing"
+    ]
+
+
+def test_a_sharing_change_redraws_the_journal_with_the_new_choice(slack):
+    listing = _open_journal(slack, "A thought about peers.")
+    assert _selected_sharing(listing) == ["private"]
+    [entry_value] = [
+        o["value"]
+        for b in listing["blocks"]
+        if b.get("accessory", {}).get("action_id") == "journal_sharing"
+        for o in b["accessory"]["options"]
+        if o["value"].endswith(":team")
+    ]
+    slack.ws.click_button("U1", listing, action_id="journal_sharing", value=entry_value)
+    redrawn = wait_until(
+        lambda: (lambda shown: shown if _selected_sharing(shown) == ["team"] else None)(
+            _journal(slack)
+        )
+    )
+    assert redrawn["ts"] == listing["ts"]  # replaced in place, not a second message
+    assert "Done: that entry is now" in _text(redrawn)
+
+
+def test_saving_an_edit_confirms_it_and_shows_the_new_words(slack):
+    listing = _open_journal(slack, "A first draft of a thought about trust.")
+    slack.ws.click_button("U1", listing, action_id="journal_edit")
+    [modal] = wait_until(lambda: slack.ws.views("U1"))
+    slack.ws.submit_view(
+        "U1", modal["id"], values={"entry": {"text": "A better thought about trust."}}
+    )
+    redrawn = wait_until(
+        lambda: (lambda shown: shown if "A better thought" in _text(shown) else None)(
+            _journal(slack)
+        )
+    )
+    assert redrawn["ts"] == listing["ts"]
+    assert "Saved" in _text(redrawn) and "A first draft" not in _text(redrawn)
+
+
+def test_after_deleting_the_entry_is_no_longer_shown(slack):
+    listing = _open_journal(slack, "Keep this one.", "Delete this one.")
+    delete_value = next(
+        element["value"]
+        for index, block in enumerate(listing["blocks"])
+        if block["type"] == "actions"
+        and "Delete this one" in _text({"blocks": listing["blocks"][index - 2 : index]})
+        for element in block["elements"]
+        if element["action_id"] == "journal_delete"
+    )
+    slack.ws.click_button("U1", listing, action_id="journal_delete", value=delete_value)
+    redrawn = wait_until(
+        lambda: (lambda shown: shown if "Deleted" in _text(shown) else None)(_journal(slack))
+    )
+    assert "Delete this one" not in _text(redrawn) and "Keep this one" in _text(redrawn)
+    settle()
+    assert len([e for e in slack.ws.ephemeral("U1") if "Your journal" in _text(e)]) == 1
