@@ -195,3 +195,32 @@ def test_after_deleting_the_entry_is_no_longer_shown(slack):
     assert "Delete this one" not in _text(redrawn) and "Keep this one" in _text(redrawn)
     settle()
     assert len([e for e in slack.ws.ephemeral("U1") if "Your journal" in _text(e)]) == 1
+
+
+# --- issue #14 item 4: destructive actions ask first ---------------------------------------
+
+
+def _element(blocks: list[dict], action_id: str) -> dict:
+    return next(
+        element
+        for block in blocks
+        for element in [*block.get("elements", []), block.get("accessory") or {}]
+        if element.get("action_id") == action_id
+    )
+
+
+def test_deleting_a_reflection_asks_for_confirmation_first(slack):
+    listing = _open_journal(slack, "A thought I may want to keep.")
+    confirm = _element(listing["blocks"], "journal_delete")["confirm"]
+    assert confirm["title"]["text"] == "Delete this reflection?"
+    assert (confirm["confirm"]["text"], confirm["deny"]["text"]) == ("Delete", "Keep it")
+    assert confirm["style"] == "danger"
+
+
+def test_leaving_check_ins_asks_for_confirmation_first(slack):
+    join(slack, day="mon", local_time="09:00")
+    slack.ws.open_app_home("U1")
+    home = wait_until(lambda: slack.ws.home_view("U1"))
+    confirm = _element(home["blocks"], "home_leave")["confirm"]
+    assert confirm["title"]["text"] == "Leave check-ins?"
+    assert "journal stays yours" in confirm["text"]["text"]

@@ -9,6 +9,7 @@ from slack_sdk.models.blocks import (
     ActionsBlock,
     ButtonElement,
     CheckboxesElement,
+    ConfirmObject,
     ContextBlock,
     DatePickerElement,
     DividerBlock,
@@ -56,6 +57,26 @@ DAY_NAMES = dict(
         ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
         strict=True,
     )
+)
+
+
+# Slack asks "are you sure?" before these act, so one slip of the mouse loses nothing.
+CONFIRM_DELETE = ConfirmObject(
+    title="Delete this reflection?",
+    text="It will be gone from your journal for good. This can't be undone.",
+    confirm="Delete",
+    deny="Keep it",
+    style="danger",
+)
+CONFIRM_LEAVE = ConfirmObject(
+    title="Leave check-ins?",
+    text=(
+        "I'll stop sending you reflective questions. Your journal stays yours, and you can "
+        "join again whenever you like."
+    ),
+    confirm="Leave",
+    deny="Stay",
+    style="danger",
 )
 
 
@@ -112,7 +133,11 @@ def journal_blocks(
                 elements=[
                     ButtonElement(text="Edit", action_id=ACTION_EDIT, value=str(entry.id)),
                     ButtonElement(
-                        text="Delete", action_id=ACTION_DELETE, value=str(entry.id), style="danger"
+                        text="Delete",
+                        action_id=ACTION_DELETE,
+                        value=str(entry.id),
+                        style="danger",
+                        confirm=CONFIRM_DELETE,
                     ),
                 ]
             )
@@ -356,7 +381,12 @@ def holdings_blocks(
                         action_id="home_snooze_tomorrow",
                         value="tomorrow",
                     ),
-                    ButtonElement(text="Leave check-ins", action_id="home_leave", value="leave"),
+                    ButtonElement(
+                        text="Leave check-ins",
+                        action_id="home_leave",
+                        value="leave",
+                        confirm=CONFIRM_LEAVE,
+                    ),
                 ]
             )
         )
