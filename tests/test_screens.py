@@ -224,3 +224,39 @@ def test_leaving_check_ins_asks_for_confirmation_first(slack):
     confirm = _element(home["blocks"], "home_leave")["confirm"]
     assert confirm["title"]["text"] == "Leave check-ins?"
     assert "journal stays yours" in confirm["text"]["text"]
+
+
+# --- issue #14 item 8: after /tandem forget, old controls say the data was erased ----------
+
+
+def _forget(slack, user="U1") -> None:
+    from bot.reflection.leaders import get_leader
+
+    slack.ws.run_slash_command(user, channel="C1", command="/tandem", text="forget")
+    [modal] = wait_until(lambda: slack.ws.views(user))
+    slack.ws.submit_view(user, modal["id"], values={})
+    wait_until(lambda: get_leader(slack.settings, "T0TANDEM", user) is None)
+
+
+def test_after_forget_reflect_now_on_an_old_check_in_says_the_data_was_erased(slack):
+    message = _one_checkin(slack)
+    _forget(slack)
+    slack.ws.click_button("U1", message, action_id=checkin_ui.ACTION_REFLECT)
+    settled = _settled(slack, "Your data was erased")
+    assert _buttons(settled) == [] and settled["ts"] == message["ts"]
+    assert "belongs to someone else" not in json.dumps(slack.ws.ephemeral("U1"))
+    assert slack.ws.views("U1") == []
+
+
+def test_after_forget_a_reply_in_an_old_check_in_thread_is_not_answered_as_a_question(slack):
+    message = _one_checkin(slack)
+    _forget(slack)
+    dm = slack.ws.open_dm("U1")
+    slack.ws.user_posts("U1", channel=dm, text="How do I build trust?", thread_ts=message["ts"])
+    [note] = wait_until(
+        lambda: [m for m in slack.bot_messages(dm, message["ts"]) if m["ts"] != message["ts"]]
+    )
+    assert "Your data was erased" in note["text"] and "haven't saved" in note["text"]
+    assert _buttons(_settled(slack, "Your data was erased")) == []
+    settle()
+    assert len(slack.bot_messages(dm, message["ts"])) == 2  # the check-in and the note only

@@ -53,6 +53,10 @@ ERASED_NOTE = (
 INVITATION_DECLINED = (
     "Thanks for letting me know. If you change your mind, `/tandem checkin` is always here."
 )
+ERASED_REPLY = (
+    "Your data was erased, so this check-in is no longer kept and I haven't saved this reply. "
+    "If you'd like to start again, `/tandem checkin` is here."
+)
 ALREADY_ANSWERED = (
     "You've already reflected on this one, and it's saved in your journal. To add to it, "
     "reply in the check-in's thread; `/tandem journal` shows it any time."

@@ -9,21 +9,40 @@ from __future__ import annotations
 from bot.listeners.context import Services, team_of
 from bot.listeners.personal import join_checkins
 from bot.listeners.reflection_reply import redraw_checkin
-from bot.reflection.checkins import decline, owned_checkin, snooze
+from bot.reflection.checkins import CheckinGone, decline, owned_checkin, snooze
 from bot.reflection.journal import NotYours
 from bot.reflection.prompts import question_by_id
 from bot.ui import checkins as ui
 
 NOT_YOURS = "That check-in belongs to someone else, so I've left it alone."
+GONE = "gone"
 
 
 def _checkin(services: Services, body: dict, action: dict):
+    """(checkin, leader); "gone" once its leader erased their data; None if not theirs."""
     try:
         return owned_checkin(
             services.settings, int(action.get("value", "0")), team_of(body), body["user"]["id"]
         )
+    except CheckinGone:
+        return GONE
     except (NotYours, ValueError):
         return None
+
+
+def _explain(client, body: dict, found) -> None:
+    """Why a check-in's button did nothing: erased data is said plainly, on the check-in."""
+    if found != GONE:
+        _say(client, body, NOT_YOURS)
+        return
+    container = body.get("container") or {}
+    message = body.get("message") or {}
+    client.chat_update(
+        channel=container.get("channel_id"),
+        ts=container.get("message_ts"),
+        text=ui.ERASED_NOTE,
+        blocks=ui.erased_checkin_blocks(message.get("blocks") or []),
+    )
 
 
 def _say(client, body: dict, text: str) -> None:
@@ -54,7 +73,7 @@ def register(app, services: Services) -> None:
     def open_reflection(ack, body: dict, action: dict, client) -> None:
         ack()
         found = _checkin(services, body, action)
-        if found is None or found[0].status == "answered":
+        if not isinstance(found, tuple) or found[0].status == "answered":
             return  # explained after the ack, by reflect_otherwise
         checkin, _leader = found
         question = question_by_id(settings.prompts_dir, checkin.question_id)
@@ -64,16 +83,16 @@ def register(app, services: Services) -> None:
 
     def reflect_otherwise(body: dict, action: dict, client) -> None:
         found = _checkin(services, body, action)
-        if found is None:
-            _say(client, body, NOT_YOURS)
+        if not isinstance(found, tuple):
+            _explain(client, body, found)
         elif found[0].status == "answered":
             _say(client, body, ui.ALREADY_ANSWERED)
             redraw_checkin(services, client, *found)
 
     def not_this_time(body: dict, action: dict, client) -> None:
         found = _checkin(services, body, action)
-        if found is None:
-            _say(client, body, NOT_YOURS)
+        if not isinstance(found, tuple):
+            _explain(client, body, found)
             return
         decline(settings, found[0].id)
         checkin, leader = _checkin(services, body, action)  # as it now stands
@@ -85,8 +104,8 @@ def register(app, services: Services) -> None:
     def snoozer(how: str, words: str):
         def handler(body: dict, action: dict, client) -> None:
             found = _checkin(services, body, action)
-            if found is None:
-                _say(client, body, NOT_YOURS)
+            if not isinstance(found, tuple):
+                _explain(client, body, found)
                 return
             checkin, leader = found
             if checkin.status == "answered":
