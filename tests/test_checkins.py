@@ -511,4 +511,4 @@ def test_an_entry_can_be_edited_and_deleted_from_the_journal(slack):
 
     slack.ws.click_button("U1", listing, action_id="journal_delete")
     wait_until(lambda: _entries(slack) == [])
-    assert any("Deleted" in e.get("text", "") for e in slack.ws.ephemeral("U1"))
+    wait_until(lambda: any("Deleted" in e.get("text", "") for e in slack.ws.ephemeral("U1")))
