@@ -260,3 +260,57 @@ def test_after_forget_a_reply_in_an_old_check_in_thread_is_not_answered_as_a_que
     assert _buttons(_settled(slack, "Your data was erased")) == []
     settle()
     assert len(slack.bot_messages(dm, message["ts"])) == 2  # the check-in and the note only
+
+
+# --- issue #14 item 6: App Home's skip and snooze show what they did ------------------------
+
+
+def _home_after(slack, action_id: str, words: str) -> str:
+    """Click `action_id` in App Home, then the home's text once it says `words`."""
+    slack.ws.click_button("U1", slack.ws.home_view("U1"), action_id=action_id)
+    return wait_until(
+        lambda: (lambda text: text if words in text else None)(json.dumps(slack.ws.home_view("U1")))
+    )
+
+
+def _long_date(day) -> str:
+    return f"{day:%A} {day.day} {day:%B}"
+
+
+def _open_home(slack) -> None:
+    join(slack, day="mon", local_time="09:00")
+    slack.ws.open_app_home("U1")
+    wait_until(lambda: slack.ws.home_view("U1"))
+
+
+def test_skip_next_names_the_one_after_as_next_and_can_be_undone(slack):
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    now = dt.datetime.now(ZoneInfo("Europe/London"))
+    first = now.date() + dt.timedelta(days=(0 - now.weekday()) % 7)
+    if first == now.date() and now.hour >= 9:
+        first += dt.timedelta(days=7)
+    second = first + dt.timedelta(days=7)
+    _open_home(slack)
+    assert f"Next: {_long_date(first)} at 09:00" in json.dumps(slack.ws.home_view("U1"))
+
+    home = _home_after(slack, "home_skip", "skipping")
+    assert f"Next: {_long_date(second)} at 09:00." in home
+    assert f"skipping the one on {_long_date(first)} at 09:00" in home
+    assert "home_unskip" in home and 'home_skip"' not in home
+
+    home = _home_after(slack, "home_unskip", f"Next: {_long_date(first)}")
+    assert "skipping" not in home and 'home_skip"' in home
+
+
+def test_snoozing_shows_until_when_and_can_be_ended(slack):
+    _open_home(slack)
+    home = _home_after(slack, "home_snooze_hour", "Snoozed until")
+    assert "nothing arrives before then" in home and "home_unsnooze" in home
+    assert "home_snooze_hour" not in home
+    home = _home_after(slack, "home_unsnooze", "home_snooze_hour")
+    assert "Snoozed until" not in home
+
+    home = _home_after(slack, "home_snooze_tomorrow", "Snoozed until")
+    assert "at 09:00: nothing arrives before then" in home

@@ -328,9 +328,17 @@ def forget_modal() -> View:
 
 
 def holdings_blocks(
-    leader, entries: int, sharing: dict[str, int], next_checkin: str | None
+    leader,
+    entries: int,
+    sharing: dict[str, int],
+    next_checkin: str | None = None,
+    skipped: str | None = None,
+    snoozed: str | None = None,
 ) -> list:
-    """App Home: check-in settings and what Tandem holds about this person."""
+    """App Home: check-in settings and what Tandem holds about this person.
+
+    `next_checkin` is when the next one will really arrive (after any skip or snooze), so the
+    page never names a date that will not happen; `skipped` and `snoozed` say why."""
     blocks: list = [HeaderBlock(text="Your check-ins")]
     if leader is None or leader.status != "active":
         blocks.append(
@@ -351,18 +359,38 @@ def holdings_blocks(
         )
     else:
         paused = f"\nPaused until {leader.paused_until:%d %b %Y}." if leader.paused_until else ""
-        skip = "\nThe next one will be skipped." if leader.skip_next else ""
         when = f"\nNext: {next_checkin}." if next_checkin and not leader.paused_until else ""
+        skip = f"\nYou're skipping the one on {skipped}." if skipped else ""
+        if leader.skip_next and not skipped:
+            skip = "\nThe next one will be skipped."
+        snooze = f"\nSnoozed until {snoozed}: nothing arrives before then." if snoozed else ""
         blocks.append(
             SectionBlock(
                 text=MarkdownTextObject(
                     text=(
                         f"*{leader.cadence.capitalize()}* on *{DAY_NAMES[leader.day]}* at *{leader.local_time}* "
-                        f"({escape_mrkdwn(leader.time_zone)}).{when}{paused}{skip}"
+                        f"({escape_mrkdwn(leader.time_zone)}).{when}{skip}{snooze}{paused}"
                     )
                 )
             )
         )
+        if leader.skip_next:
+            skip_button = ButtonElement(text="Don't skip", action_id="home_unskip", value="unskip")
+        else:
+            skip_button = ButtonElement(text="Skip next", action_id="home_skip", value="skip")
+        if snoozed:
+            snooze_buttons = [
+                ButtonElement(text="End snooze", action_id="home_unsnooze", value="unsnooze")
+            ]
+        else:
+            snooze_buttons = [
+                ButtonElement(text="Snooze an hour", action_id="home_snooze_hour", value="hour"),
+                ButtonElement(
+                    text="Snooze to tomorrow",
+                    action_id="home_snooze_tomorrow",
+                    value="tomorrow",
+                ),
+            ]
         blocks.append(
             ActionsBlock(
                 elements=[
@@ -372,15 +400,8 @@ def holdings_blocks(
                     ButtonElement(text="Pause", action_id="home_pause", value="pause")
                     if not leader.paused_until
                     else ButtonElement(text="Resume", action_id="home_resume", value="resume"),
-                    ButtonElement(text="Skip next", action_id="home_skip", value="skip"),
-                    ButtonElement(
-                        text="Snooze an hour", action_id="home_snooze_hour", value="hour"
-                    ),
-                    ButtonElement(
-                        text="Snooze to tomorrow",
-                        action_id="home_snooze_tomorrow",
-                        value="tomorrow",
-                    ),
+                    skip_button,
+                    *snooze_buttons,
                     ButtonElement(
                         text="Leave check-ins",
                         action_id="home_leave",

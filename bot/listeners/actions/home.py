@@ -78,6 +78,8 @@ def register(app, services: Services) -> None:
     app.action("home_pause")(open_pause)
     app.action("home_resume")(change(paused_until=None))
     app.action("home_skip")(change(skip_next=True))
+    app.action("home_unskip")(change(skip_next=False))
+    app.action("home_unsnooze")(change(snoozed_until=None))
     app.action("home_snooze_hour")(snooze(1))
     app.action("home_snooze_tomorrow")(snooze(None))
     app.action("home_leave")(change(status="left"))
