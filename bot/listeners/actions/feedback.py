@@ -38,8 +38,10 @@ def _tell(client, body: dict, respond, text: str) -> None:
 def register(app, services: Services) -> None:
     settings = services.settings
 
-    def on_helpful(ack, body: dict, action: dict, client, respond) -> None:
+    def ack_at_once(ack) -> None:
         ack()
+
+    def on_helpful(body: dict, action: dict, client, respond) -> None:
         key = vote_key(
             settings, body["user"].get("team_id", ""), body["user"]["id"], _message_ts(body)
         )
@@ -56,5 +58,5 @@ def register(app, services: Services) -> None:
         metadata = json.dumps({"docs": _doc_ids(action), "key": key})
         client.views_open(trigger_id=body["trigger_id"], view=reason_modal(metadata))
 
-    app.action(ACTION_HELPFUL)(on_helpful)
+    app.action(ACTION_HELPFUL)(ack=ack_at_once, lazy=[on_helpful])  # a write: after the ack
     app.action(ACTION_NOT_HELPFUL)(on_not_helpful)
