@@ -37,7 +37,7 @@ from bot.ui.checkins import (
     checkin_message,
     greeting,
     invitation_message,
-    reminder_text,
+    reminder_message,
 )
 
 log = logging.getLogger(__name__)
@@ -475,11 +475,13 @@ def send_reminders(settings: Settings, now: dt.datetime, clients: TeamClients) -
             continue
         try:
             reserve(settings, leader.team_id, checkin.channel_id)
+            blocks, text = reminder_message(checkin.id, question.text)
             client.chat_postMessage(
                 channel=checkin.channel_id,
                 thread_ts=checkin.message_ts,
                 reply_broadcast=True,
-                text=reminder_text(question.text),
+                text=text,
+                blocks=blocks,
                 unfurl_links=False,
             )
             sent += 1

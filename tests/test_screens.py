@@ -314,3 +314,45 @@ def test_snoozing_shows_until_when_and_can_be_ended(slack):
 
     home = _home_after(slack, "home_snooze_tomorrow", "Snoozed until")
     assert "at 09:00: nothing arrives before then" in home
+
+
+# --- issue #14 item 9: a gentle nudge can be answered where it is ---------------------------
+
+
+def _nudge(slack, message: dict) -> dict:
+    import datetime as dt
+
+    assert tick(slack, MONDAY_0900_GMT + dt.timedelta(days=1))["reminders"] == 1
+    dm = slack.ws.open_dm("U1")
+    return next(m for m in slack.bot_messages(dm, message["ts"]) if "gentle nudge" in m["text"])
+
+
+def test_a_nudge_has_its_own_reflect_button_which_goes_once_the_check_in_is_answered(slack):
+    message = _one_checkin(slack)
+    nudge = _nudge(slack, message)
+    assert _buttons(nudge) == [checkin_ui.ACTION_REFLECT]
+    slack.ws.click_button("U1", nudge, action_id=checkin_ui.ACTION_REFLECT)
+    [modal] = wait_until(lambda: slack.ws.views("U1"))
+    slack.ws.submit_view("U1", modal["id"], values={"reflection": {"text": "Later, a thought."}})
+    _settled(slack, "Saved privately in your journal")
+    dm = slack.ws.open_dm("U1")
+    wait_until(
+        lambda: all(
+            _buttons(m) == []
+            for m in slack.bot_messages(dm, message["ts"])
+            if "gentle nudge" in m["text"]
+        )
+    )
+
+
+def test_a_reply_to_a_nudge_is_kept_in_the_check_in_thread_and_settles_it(slack):
+    from bot.reflection.journal import leader_id_for, recent_entries
+
+    message = _one_checkin(slack)
+    nudge = _nudge(slack, message)
+    dm = slack.ws.open_dm("U1")
+    slack.ws.user_posts("U1", channel=dm, text="Replying to the nudge.", thread_ts=nudge["ts"])
+    _settled(slack, "Saved privately in your journal")
+    leader = leader_id_for(slack.settings, "T0TANDEM", "U1")
+    assert [e.text for e in recent_entries(slack.settings, leader)] == ["Replying to the nudge."]
+    assert any(m["text"] == "Replying to the nudge." for m in slack.ws.messages(dm, message["ts"]))

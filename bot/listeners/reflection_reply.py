@@ -13,7 +13,13 @@ from bot.reflection.leaders import schedule_of
 from bot.reflection.prompts import question_by_id
 from bot.services.delivery import send_or_record
 from bot.ui.answer import to_dicts
-from bot.ui.checkins import ANSWERED_NOTE, checkin_message, greeting, thanks_blocks
+from bot.ui.checkins import (
+    ANSWERED_NOTE,
+    REMINDER_ACTIONS,
+    checkin_message,
+    greeting,
+    thanks_blocks,
+)
 
 log = logging.getLogger(__name__)
 
@@ -55,8 +61,26 @@ def redraw_checkin(
         client.chat_update(
             channel=checkin.channel_id, ts=checkin.message_ts, text=text, blocks=to_dicts(blocks)
         )
+        if state == "closed" and checkin.reminder_sent_at is not None:
+            _settle_nudges(client, checkin)
     except SlackApiError as error:  # e.g. the message was deleted: nothing left to redraw
         log.warning("could not redraw a check-in: %s", error.response.get("error"))
+
+
+def _settle_nudges(client, checkin: CheckIn) -> None:
+    """A nudge in the thread loses its Reflect button once the check-in is settled."""
+    replies = client.conversations_replies(
+        channel=checkin.channel_id, ts=checkin.message_ts, limit=50
+    )
+    for message in replies.get("messages", []):
+        blocks = message.get("blocks") or []
+        if message.get("bot_id") and any(b.get("block_id") == REMINDER_ACTIONS for b in blocks):
+            client.chat_update(
+                channel=checkin.channel_id,
+                ts=message["ts"],
+                text=message.get("text", ""),
+                blocks=[b for b in blocks if b.get("type") == "section"],
+            )
 
 
 def thank(services: Services, client, checkin: CheckIn, leader: Leader, text: str) -> None:

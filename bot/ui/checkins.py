@@ -33,6 +33,7 @@ REFLECTION_BLOCK, REFLECTION_ACTION = "reflection", "text"
 SHARING_BLOCK, SHARING_ACTION = "sharing", "choice"
 MODAL_LIMIT = 3000
 METADATA_EVENT = "tandem_checkin"
+REMINDER_ACTIONS = "reminder_actions"
 
 
 def greeting(name: str, local_now: dt.datetime) -> str:
@@ -112,6 +113,31 @@ def erased_checkin_blocks(blocks: list[dict]) -> list[dict]:
 
 def reminder_text(question: str) -> str:
     return f"A gentle nudge, in case this one is still with you: _{escape_mrkdwn(question)}_ No pressure at all."
+
+
+def reminder_message(checkin_id: int, question: str) -> tuple[list, str]:
+    """The nudge, posted in the check-in's thread, with its own way to answer there and then."""
+    text = reminder_text(question)
+    blocks = [
+        SectionBlock(text=MarkdownTextObject(text=text)),
+        ActionsBlock(
+            block_id=REMINDER_ACTIONS,
+            elements=[
+                ButtonElement(
+                    text="Reflect now",
+                    action_id=ACTION_REFLECT,
+                    value=str(checkin_id),
+                    style="primary",
+                ),
+            ],
+        ),
+        ContextBlock(
+            elements=[
+                MarkdownTextObject(text="Or reply in this thread: it goes to the same entry.")
+            ]
+        ),
+    ]
+    return blocks, text
 
 
 def reflection_modal(checkin_id: int, question: str) -> View:

@@ -620,7 +620,7 @@ function renderMessage(message, options) {
   }
   if (!options.thread && message.reply_count) {
     const faces = (message.reply_users || []).slice(0, 3).map((id) => avatarFor(id, 'avatar-sm'));
-    body.append(h('button', { type: 'button', class: 'replies', onclick: () => openThread(message.ts) },
+    body.append(h('button', { type: 'button', class: 'replies', onclick: () => openThread(message.thread_ts || message.ts) },
       h('span', { class: 'faces' }, faces),
       h('strong', {}, `${message.reply_count} ${message.reply_count === 1 ? 'reply' : 'replies'}`),
       h('span', { class: 'last' }, 'View thread')));
@@ -631,7 +631,7 @@ function renderMessage(message, options) {
     dataset: { ts: message.ts },
   }, avatar(author), body);
   if (!options.thread && !message.ephemeral) {
-    row.append(h('div', { class: 'msg-actions' }, h('button', { type: 'button', onclick: () => openThread(message.ts) }, 'Reply in thread')));
+    row.append(h('div', { class: 'msg-actions' }, h('button', { type: 'button', onclick: () => openThread(message.thread_ts || message.ts) }, 'Reply in thread')));
   }
   return row;
 }
