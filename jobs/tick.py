@@ -60,16 +60,20 @@ def run_tick(
     if counts["purged_entries"] or counts["expired_answers"]:
         scrub(settings)  # deleted text must not linger in the SQLite write-ahead log
     for name, job in extra_jobs():
-        counts[name] = job(settings, now, clients)
+        done = job(settings, now, clients)
+        if isinstance(done, dict):
+            counts.update(done)  # a job that sends several kinds reports each
+        else:
+            counts[name] = done
     return dict(counts)
 
 
 def extra_jobs():
     """Scheduled work of the other features: peer rounds and team digests."""
     from jobs.digests import run_due_digests
-    from jobs.peers import run_peer_jobs
+    from jobs.peers import peer_job_counts
 
-    return [("peer_introductions", run_peer_jobs), ("digests", run_due_digests)]
+    return [("peers", peer_job_counts), ("digests", run_due_digests)]
 
 
 # --- invitations ---------------------------------------------------------------

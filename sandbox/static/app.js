@@ -924,6 +924,7 @@ function wireComposer(form, threadTs) {
 const SENT_WORDS = {
   invitations: ['invitation', 'invitations'], checkins: ['check-in', 'check-ins'],
   reminders: ['reminder', 'reminders'], peer_introductions: ['peer introduction', 'peer introductions'],
+  peer_followups: ['peer follow-up', 'peer follow-ups'], peer_pause_offers: ['question about pausing peer introductions', 'questions about pausing peer introductions'],
   digests: ['digest', 'digests'], purged_entries: ['old journal entry removed', 'old journal entries removed'],
 };
 

@@ -9,7 +9,7 @@ from bot.db.models import utcnow
 from bot.listeners.context import Services, team_of
 from bot.listeners.personal import publish_home
 from bot.peers import preferences
-from bot.peers.rounds import london_today, member_of
+from bot.peers.rounds import london_today, member_of, next_round_date
 from bot.reflection.journal import add_entry
 from bot.ui import peers as ui
 
@@ -81,7 +81,9 @@ def register(app, services: Services) -> None:
         channel = _metadata(view).get("channel")
         choices = preferences.get_choices(settings, team, user)
         if channel and choices is not None:
-            client.chat_postEphemeral(channel=channel, user=user, text=ui.saved_text(choices))
+            client.chat_postEphemeral(
+                channel=channel, user=user, text=ui.saved_text(choices, next_round_date(utcnow()))
+            )
 
     def check_takeaway(ack, view: dict) -> None:
         text = (
