@@ -356,3 +356,53 @@ def test_a_reply_to_a_nudge_is_kept_in_the_check_in_thread_and_settles_it(slack)
     leader = leader_id_for(slack.settings, "T0TANDEM", "U1")
     assert [e.text for e in recent_entries(slack.settings, leader)] == ["Replying to the nudge."]
     assert any(m["text"] == "Replying to the nudge." for m in slack.ws.messages(dm, message["ts"]))
+
+
+# --- issue #14 item 12: the smaller things --------------------------------------------------
+
+
+def _answered(slack) -> dict:
+    dm = slack.ws.open_dm("U1")
+    slack.ws.user_posts("U1", channel=dm, text="How do I rebuild trust with a partner?")
+    return wait_until(
+        lambda: [m for m in slack.bot_messages(dm) if "feedback_helpful" in json.dumps(m)]
+    )[-1]
+
+
+def test_not_helpful_with_a_reason_is_thanked_in_the_modal_and_kept(slack):
+    from bot.services.feedback import feedback_counts
+
+    answer = _answered(slack)
+    slack.ws.click_button("U1", answer, action_id="feedback_not_helpful")
+    [modal] = wait_until(lambda: slack.ws.views("U1"))
+    slack.ws.submit_view("U1", modal["id"], values={"reason": {"reason_input": "Too general"}})
+    [thanks] = slack.ws.views("U1")
+    assert "Thank you" in json.dumps(thanks["blocks"]) and thanks["id"] == modal["id"]
+    wait_until(lambda: any(c["not_helpful"] for c in feedback_counts(slack.settings).values()))
+
+
+def test_not_helpful_after_helpful_says_so_instead_of_asking_for_a_reason_it_would_drop(slack):
+    answer = _answered(slack)
+    slack.ws.click_button("U1", answer, action_id="feedback_helpful")
+    wait_until(lambda: any("Thank you" in e["text"] for e in slack.ws.ephemeral("U1")))
+    slack.ws.click_button("U1", answer, action_id="feedback_not_helpful")
+    wait_until(lambda: any("already told me" in e["text"] for e in slack.ws.ephemeral("U1")))
+    assert slack.ws.views("U1") == []
+
+
+def test_app_home_says_what_each_entry_may_do_in_plain_words(slack):
+    leader = join(slack, day="mon", local_time="09:00")
+    add_entry(slack.settings, leader.id, "One for me.")
+    add_entry(slack.settings, leader.id, "One for the team.", sharing="team")
+    slack.ws.open_app_home("U1")
+    home = json.dumps(wait_until(lambda: slack.ws.home_view("U1")))
+    assert "*2* journal entries: 1 kept just for you, 1 may count, anonymously" in home
+    assert "sharing:" not in home
+
+
+def test_the_reflection_modal_asks_its_sharing_question_plainly(slack):
+    message = _one_checkin(slack)
+    slack.ws.click_button("U1", message, action_id=checkin_ui.ACTION_REFLECT)
+    [modal] = wait_until(lambda: slack.ws.views("U1"))
+    assert "What may Tandem do with this?" in json.dumps(modal["blocks"])
+    assert "Who may this count for?" not in json.dumps(modal["blocks"])

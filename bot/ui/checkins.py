@@ -163,7 +163,7 @@ def reflection_modal(checkin_id: int, question: str) -> View:
             ),
             InputBlock(
                 block_id=SHARING_BLOCK,
-                label="Who may this count for?",
+                label="What may Tandem do with this?",
                 element=RadioButtonsElement(
                     action_id=SHARING_ACTION, options=options, initial_option=options[0]
                 ),

@@ -327,6 +327,19 @@ def forget_modal() -> View:
     return view
 
 
+PLAIN_SHARING = {
+    "private": "kept just for you",
+    "team": "may count, anonymously, towards your team's themes",
+    "peers": "may help match you with a peer",
+}
+
+
+def _sharing_sentence(sharing: dict[str, int]) -> str:
+    """ ": 2 kept just for you, 1 may help match you with a peer." in plain words."""
+    parts = [f"{sharing[s]} {PLAIN_SHARING[s]}" for s in SHARING if sharing.get(s)]
+    return (": " + ", ".join(parts) + ".") if parts else "."
+
+
 def holdings_blocks(
     leader,
     entries: int,
@@ -416,13 +429,10 @@ def holdings_blocks(
     if leader is None:
         holding = "Nothing about you personally: your questions are answered, not stored."
     else:
-        shared = (
-            ", ".join(f"{n} {SHARING_LABELS[s].lower()}" for s, n in sorted(sharing.items()))
-            or "none"
-        )
         holding = (
             f"Your schedule and preferences, and *{entries}* journal "
-            f"{'entry' if entries == 1 else 'entries'} (sharing: {shared}). Nobody else can read your journal."
+            f"{'entry' if entries == 1 else 'entries'}{_sharing_sentence(sharing)} "
+            "Nobody else can read your journal."
         )
     blocks.append(SectionBlock(text=MarkdownTextObject(text=holding)))
     blocks.append(
