@@ -59,16 +59,24 @@ def run_peer_jobs(
     settings: Settings, now: dt.datetime | None = None, clients: TeamClients | None = None
 ) -> int:
     """Everything peer-related due at `now` (naive UTC); returns introductions sent."""
+    return peer_job_counts(settings, now, clients)["peer_introductions"]
+
+
+def peer_job_counts(
+    settings: Settings, now: dt.datetime | None = None, clients: TeamClients | None = None
+) -> dict[str, int]:
+    """Everything peer-related due at `now`, counted by kind, so a tick reports all it sent."""
     now = now or utcnow()
     clients = clients or TeamClients(settings)
     occurrence = due_round(now)
     if occurrence is not None:
         for team_id in teams_with_peers(settings):
             start_round(settings, team_id, now, clients, occurrence=occurrence)
-    sent = send_introductions(settings, now, clients)
-    send_followups(settings, now, clients)
-    send_pause_offers(settings, now, clients)
-    return sent
+    return {
+        "peer_introductions": send_introductions(settings, now, clients),
+        "peer_followups": send_followups(settings, now, clients),
+        "peer_pause_offers": send_pause_offers(settings, now, clients),
+    }
 
 
 def start_round(

@@ -35,7 +35,7 @@ from bot.ui.checkins import (
     checkin_message,
     greeting,
     invitation_message,
-    reminder_text,
+    reminder_message,
 )
 
 log = logging.getLogger(__name__)
@@ -65,13 +65,17 @@ def run_tick(
     ]
     stages += [(name, lambda job=job: job(settings, now, clients)) for name, job in extra_jobs()]
     for name, stage in stages:
-        counts[name] = _guarded(name, stage)
+        done = _guarded(name, stage)
+        if isinstance(done, dict):
+            counts.update(done)  # a job that sends several kinds reports each
+        else:
+            counts[name] = done
     if counts["purged_entries"] or counts["expired_answers"]:
         _guarded("scrub", lambda: scrub(settings))  # deleted text must not linger in the WAL
     return dict(counts)
 
 
-def _guarded(name: str, stage) -> int:
+def _guarded(name: str, stage) -> int | dict:
     try:
         return stage() or 0
     except Exception as error:  # never the message: an error's text may quote what was sent
@@ -83,9 +87,9 @@ def _guarded(name: str, stage) -> int:
 def extra_jobs():
     """Scheduled work of the other features: peer rounds and team digests."""
     from jobs.digests import run_due_digests
-    from jobs.peers import run_peer_jobs
+    from jobs.peers import peer_job_counts
 
-    return [("peer_introductions", run_peer_jobs), ("digests", run_due_digests)]
+    return [("peers", peer_job_counts), ("digests", run_due_digests)]
 
 
 # --- invitations ---------------------------------------------------------------
@@ -482,6 +486,7 @@ def send_reminders(settings: Settings, now: dt.datetime, clients: TeamClients) -
         question = question_by_id(settings.prompts_dir, checkin.question_id)
         if client is None or question is None:
             continue
+        blocks, text = reminder_message(checkin_id, question.text)
         delivery = send_once(
             settings,
             client,
@@ -491,7 +496,9 @@ def send_reminders(settings: Settings, now: dt.datetime, clients: TeamClients) -
             channel=checkin.channel_id,
             thread_ts=checkin.message_ts,
             reply_broadcast=True,
-            text=reminder_text(question.text),
+            text=text,
+            blocks=blocks,
+            unfurl_links=False,
         )
         if delivery.sent:
             settled = {"reminder_sent_at": utcnow()}

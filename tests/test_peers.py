@@ -465,3 +465,47 @@ def _journal(slack, user):
         for row in rows:
             session.expunge(row)
         return rows
+
+
+# --- issue #14 item 7: rounds are easy to discover and the copy fits the group -------------
+
+
+def test_the_tick_reports_follow_ups_it_sent_not_nothing_was_due(slack):
+    join_pair(slack)
+    run_tick(slack.settings, now=ROUND, clients=TeamClients(slack.settings))
+    counts = run_tick(slack.settings, now=ROUND + WEEK, clients=TeamClients(slack.settings))
+    assert counts["peer_followups"] == 2 and counts["peer_introductions"] == 0
+    assert any("what did you take away" in t for t in dm_texts(slack, "U1"))
+
+
+def test_opting_in_and_app_home_say_when_the_next_round_is(slack):
+    from bot.db.models import utcnow
+    from bot.peers.rounds import next_round_date
+
+    upcoming = next_round_date(utcnow())
+    assert upcoming.weekday() == 0
+    words = f"the next round is on {upcoming:%A} {upcoming.day} {upcoming:%B}"
+    slack.ws.run_slash_command("U1", channel="C1", command="/tandem", text="peers")
+    offer = wait_until(
+        lambda: [e for e in slack.ws.ephemeral("U1") if "peers_open_preferences" in json.dumps(e)]
+    )[-1]
+    assert "every other Monday morning" in offer["text"] and words in offer["text"]
+    slack.ws.click_button("U1", offer, action_id="peers_open_preferences")
+    [modal] = wait_until(lambda: slack.ws.views("U1"))
+    slack.ws.submit_view("U1", modal["id"], values={"org": {"v": "Northshire ICB"}})
+    wait_until(
+        lambda: any(
+            "you're in" in e["text"] and words in e["text"] for e in slack.ws.ephemeral("U1")
+        )
+    )
+    wait_until(lambda: words in json.dumps(slack.ws.home_view("U1")))
+
+
+def test_an_introduction_of_two_greets_them_as_people_write_and_says_who_can_see_it(slack):
+    join_pair(slack)
+    peer_jobs(slack, ROUND)
+    message = intro_message(slack)
+    assert message["text"].startswith("Hello <@U1> and <@U2>.") or message["text"].startswith(
+        "Hello <@U2> and <@U1>."
+    )
+    assert "Only the two of you can see this conversation" in json.dumps(message["blocks"])

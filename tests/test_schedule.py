@@ -13,6 +13,7 @@ from bot.reflection.schedule import (
     due_occurrence,
     latest_occurrence,
     next_local,
+    upcoming,
 )
 from bot.settings import REPO_ROOT
 
@@ -119,3 +120,34 @@ def test_no_question_repeats_until_the_whole_set_has_been_seen():
     assert sorted(asked) == sorted(pool)
     asked.append(choose_question(prompts, ["peer-support"], asked, "again").id)
     assert asked[-1] in pool
+
+
+# Wednesday 2 December 2026, 12:00 UTC (GMT); a weekly Monday 09:00 check-in.
+WEDNESDAY_NOON = dt.datetime(2026, 12, 2, 12, 0)
+
+
+def _local(value):
+    return value.astimezone(dt.UTC).replace(tzinfo=None) if value else None
+
+
+def test_upcoming_names_the_one_after_a_skip_and_the_one_it_skips():
+    arrival, skipped = upcoming(weekly(), WEDNESDAY_NOON, skip_next=True)
+    assert _local(skipped) == dt.datetime(2026, 12, 7, 9, 0)
+    assert _local(arrival) == dt.datetime(2026, 12, 14, 9, 0)
+    assert upcoming(weekly(), WEDNESDAY_NOON) == (skipped, None)
+
+
+def test_a_check_in_due_in_a_short_snooze_arrives_when_it_ends():
+    monday_0830 = dt.datetime(2026, 12, 7, 8, 30)
+    arrival, _ = upcoming(weekly(), monday_0830, snoozed_until=monday_0830 + dt.timedelta(hours=1))
+    assert _local(arrival) == dt.datetime(2026, 12, 7, 9, 30)
+
+
+def test_a_snooze_that_ends_too_late_moves_to_the_next_period_and_one_elsewhere_changes_nothing():
+    monday_0830 = dt.datetime(2026, 12, 7, 8, 30)
+    arrival, _ = upcoming(weekly(), monday_0830, snoozed_until=dt.datetime(2026, 12, 8, 9, 0))
+    assert _local(arrival) == dt.datetime(2026, 12, 14, 9, 0)
+    arrival, _ = upcoming(
+        weekly(), WEDNESDAY_NOON, snoozed_until=WEDNESDAY_NOON + dt.timedelta(hours=1)
+    )
+    assert _local(arrival) == dt.datetime(2026, 12, 7, 9, 0)

@@ -146,3 +146,13 @@ def test_optional_inputs_do_not_say_optional_twice():
         if b["type"] == "input" and b.get("optional")
     ]
     assert labels and not any("(optional)" in label for label in labels)
+
+
+def test_a_three_person_introduction_reads_naturally_and_says_the_three_of_you():
+    from bot.ui.peers import introduction_message
+
+    people = [("UA", "Amara", "ICB"), ("UB", "Grace", "Council"), ("UC", "Ciarán", "PCN")]
+    blocks, text = introduction_message(7, people, [], None)
+    assert text.startswith("Hello <@UA>, <@UB> and <@UC>. ")
+    context = [b for b in blocks if b["type"] == "context"][0]["elements"][0]["text"]
+    assert context.startswith("Only the three of you can see this conversation.")

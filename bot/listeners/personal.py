@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 
@@ -11,7 +12,7 @@ from bot.listeners.context import Services
 from bot.privacy import erase_user, export_user
 from bot.reflection import journal
 from bot.reflection.leaders import enrol, get_leader, schedule_of
-from bot.reflection.schedule import next_occurrence
+from bot.reflection.schedule import upcoming
 from bot.services.delivery import send_or_record
 from bot.ui import journal as journal_ui
 from bot.ui.answer import to_dicts
@@ -39,17 +40,32 @@ def names(services: Services) -> dict[str, str]:
     return mapping
 
 
+def _when(moment: dt.datetime) -> str:
+    return f"{moment:%A} {moment.day} {moment:%B at %H:%M}"
+
+
 def personal_blocks(services: Services, team_id: str, user_id: str) -> list:
     settings = services.settings
     leader = get_leader(settings, team_id, user_id)
-    entries, sharing, upcoming = 0, {}, None
+    entries, sharing, timing = 0, {}, {}
     if leader is not None:
         sharing = journal.sharing_counts(settings, leader.id)
         entries = sum(sharing.values())
         if leader.status == "active":
-            moment = next_occurrence(schedule_of(leader), utcnow())
-            upcoming = f"{moment:%A %d %B at %H:%M}" if moment else None
-    return journal_ui.holdings_blocks(leader, entries, sharing, upcoming)
+            now = utcnow()
+            snoozed = leader.snoozed_until if (leader.snoozed_until or now) > now else None
+            arrival, skipped = upcoming(
+                schedule_of(leader), now, skip_next=leader.skip_next, snoozed_until=snoozed
+            )
+            zone = schedule_of(leader).zone
+            timing = {
+                "next_checkin": _when(arrival) if arrival else None,
+                "skipped": _when(skipped) if skipped else None,
+                "snoozed": _when(snoozed.replace(tzinfo=dt.UTC).astimezone(zone))
+                if snoozed
+                else None,
+            }
+    return journal_ui.holdings_blocks(leader, entries, sharing, **timing)
 
 
 def peer_blocks(services: Services, team_id: str, user_id: str) -> list | None:
@@ -70,18 +86,21 @@ def publish_home(
     client.views_publish(user_id=user_id, view=view)
 
 
-def journal_message(services: Services, team_id: str, user_id: str) -> tuple[list, str]:
+def journal_message(
+    services: Services, team_id: str, user_id: str, note: str | None = None
+) -> tuple[list, str]:
+    """The journal as it stands now; `note` says what just changed, above the entries."""
     settings = services.settings
     leader_id = journal.leader_id_for(settings, team_id, user_id)
     if leader_id is None:
         text = (
             "You haven't started a journal yet. `/tandem checkin` starts your reflective check-ins."
         )
-        return [], text
+        return [], f"{note}\n{text}" if note else text
     entries = journal.recent_entries(settings, leader_id, limit=5)
     summary = journal.theme_summary(settings, leader_id, weeks=8)
-    blocks, text = journal_ui.journal_blocks(entries, summary, names(services))
-    return to_dicts(blocks), text
+    blocks, text = journal_ui.journal_blocks(entries, summary, names(services), note=note)
+    return to_dicts(blocks), f"{note} {text}" if note else text
 
 
 def send_export(services: Services, client, team_id: str, user_id: str) -> None:

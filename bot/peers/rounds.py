@@ -46,6 +46,7 @@ from bot.reflection.schedule import (
     due_occurrence,
     latest_occurrence,
     next_local,
+    next_occurrence,
 )
 from bot.settings import Settings
 
@@ -115,6 +116,12 @@ def due_round(now: dt.datetime) -> Occurrence | None:
 def latest_round(now: dt.datetime) -> Occurrence | None:
     """The most recent round moment at or before now (for running a round by hand)."""
     return latest_occurrence(ROUND_SCHEDULE, now)
+
+
+def next_round_date(now: dt.datetime) -> dt.date | None:
+    """The day of the next round of introductions (London time), for telling people when."""
+    moment = next_occurrence(ROUND_SCHEDULE, now)
+    return moment.date() if moment else None
 
 
 def london_today(now: dt.datetime) -> dt.date:

@@ -14,11 +14,18 @@ from bot.reflection.schedule import next_local
 from bot.settings import Settings
 
 
+class CheckinGone(NotYours):
+    """No such check-in any more: its leader erased their data (or it never existed)."""
+
+
 def owned_checkin(settings: Settings, checkin_id: int, team_id: str, user_id: str):
-    """(checkin, leader) detached, or NotYours when the clicker is not its leader."""
+    """(checkin, leader) detached; CheckinGone when it no longer exists, NotYours when the
+    clicker is not its leader."""
     with session_scope(settings) as session:
         checkin = session.get(CheckIn, checkin_id)
-        leader = session.get(Leader, checkin.leader_id) if checkin else None
+        if checkin is None:
+            raise CheckinGone(checkin_id)
+        leader = session.get(Leader, checkin.leader_id)
         if (
             leader is None
             or leader.slack_user_id != user_id

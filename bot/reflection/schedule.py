@@ -165,3 +165,30 @@ def next_occurrence(schedule: Schedule, now_utc: dt.datetime) -> dt.datetime | N
             if occ and occ.due_utc > now_utc:
                 return occ.due_utc.replace(tzinfo=dt.UTC).astimezone(schedule.zone)
     return None
+
+
+def upcoming(
+    schedule: Schedule,
+    now_utc: dt.datetime,
+    *,
+    skip_next: bool = False,
+    snoozed_until: dt.datetime | None = None,
+) -> tuple[dt.datetime | None, dt.datetime | None]:
+    """(when the next check-in will really arrive, the one being skipped), local and aware.
+
+    Mirrors the tick: a check-in due while snoozed waits until the snooze ends if that is
+    within LATE_WINDOW, and otherwise waits for its next period; a skip then takes the first
+    check-in that would have arrived.
+    """
+
+    def utc(local: dt.datetime) -> dt.datetime:
+        return local.astimezone(dt.UTC).replace(tzinfo=None)
+
+    arrival = next_occurrence(schedule, now_utc)
+    if arrival is not None and snoozed_until is not None and utc(arrival) < snoozed_until:
+        arrival = next_occurrence(schedule, max(now_utc, snoozed_until - LATE_WINDOW))
+        if arrival is not None and utc(arrival) < snoozed_until:
+            arrival = snoozed_until.replace(tzinfo=dt.UTC).astimezone(schedule.zone)
+    if arrival is None or not skip_next:
+        return arrival, None
+    return next_occurrence(schedule, utc(arrival)), arrival

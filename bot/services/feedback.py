@@ -20,6 +20,12 @@ def vote_key(settings: Settings, team_id: str, user_id: str, message_ts: str) ->
     return hashlib.sha256(f"{salt}:{team_id}:{user_id}:{message_ts}".encode()).hexdigest()
 
 
+def already_voted(settings: Settings, key: str) -> bool:
+    """Whether this person has already said something about this answer."""
+    with session_scope(settings) as session:
+        return session.get(FeedbackVote, key) is not None
+
+
 def record_feedback(
     settings: Settings,
     key: str,

@@ -33,6 +33,7 @@ REFLECTION_BLOCK, REFLECTION_ACTION = "reflection", "text"
 SHARING_BLOCK, SHARING_ACTION = "sharing", "choice"
 MODAL_LIMIT = 3000
 METADATA_EVENT = "tandem_checkin"
+REMINDER_ACTIONS = "reminder_actions"
 
 
 def greeting(name: str, local_now: dt.datetime) -> str:
@@ -41,35 +42,102 @@ def greeting(name: str, local_now: dt.datetime) -> str:
     return f"Good {part}{', ' + escape_mrkdwn(first) if first else ''}. A question for your week, if you have a moment:"
 
 
-def checkin_message(checkin_id: int, question: str, opener: str) -> tuple[list, str]:
+ANSWERED_NOTE = (
+    "Saved privately in your journal. To add to it, reply in this thread; "
+    "`/tandem journal` shows it any time."
+)
+DECLINED_NOTE = "Not this time, and that's fine. I'll be back at your usual time."
+ERASED_NOTE = (
+    "Your data was erased, so this check-in is no longer kept and there is nothing to save "
+    "it to. If you'd like to start again, `/tandem checkin` is here."
+)
+INVITATION_DECLINED = (
+    "Thanks for letting me know. If you change your mind, `/tandem checkin` is always here."
+)
+ERASED_REPLY = (
+    "Your data was erased, so this check-in is no longer kept and I haven't saved this reply. "
+    "If you'd like to start again, `/tandem checkin` is here."
+)
+ALREADY_ANSWERED = (
+    "You've already reflected on this one, and it's saved in your journal. To add to it, "
+    "reply in the check-in's thread; `/tandem journal` shows it any time."
+)
+
+
+def checkin_message(
+    checkin_id: int, question: str, opener: str, *, state: str = "open", note: str | None = None
+) -> tuple[list, str]:
+    """The check-in DM as it stands: "open" (every button), "snoozed" (it can still be answered
+    now) or "closed" (answered, declined or erased: no buttons, only what happened)."""
     value = str(checkin_id)
-    blocks = [
+    reflect = ButtonElement(
+        text="Reflect now", action_id=ACTION_REFLECT, value=value, style="primary"
+    )
+    decline = ButtonElement(text="Not this time", action_id=ACTION_DECLINE, value=value)
+    buttons = {
+        "open": [
+            reflect,
+            decline,
+            ButtonElement(text="In an hour", action_id=ACTION_SNOOZE_HOUR, value=value),
+            ButtonElement(text="Tomorrow", action_id=ACTION_SNOOZE_TOMORROW, value=value),
+        ],
+        "snoozed": [reflect, decline],
+        "closed": [],
+    }[state]
+    blocks: list = [
         SectionBlock(text=MarkdownTextObject(text=opener)),
         SectionBlock(text=MarkdownTextObject(text=f"*{escape_mrkdwn(question)}*")),
-        ActionsBlock(
-            block_id="checkin_actions",
-            elements=[
-                ButtonElement(
-                    text="Reflect now", action_id=ACTION_REFLECT, value=value, style="primary"
-                ),
-                ButtonElement(text="Not this time", action_id=ACTION_DECLINE, value=value),
-                ButtonElement(text="In an hour", action_id=ACTION_SNOOZE_HOUR, value=value),
-                ButtonElement(text="Tomorrow", action_id=ACTION_SNOOZE_TOMORROW, value=value),
-            ],
-        ),
-        ContextBlock(
-            elements=[
-                MarkdownTextObject(
-                    text="Or simply reply in this thread, at any length. Your journal is private to you."
-                )
-            ]
-        ),
     ]
-    return blocks, f"{opener} {question}"
+    if note:
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=note)]))
+    if buttons:
+        blocks.append(ActionsBlock(block_id="checkin_actions", elements=buttons))
+        blocks.append(
+            ContextBlock(
+                elements=[
+                    MarkdownTextObject(
+                        text="Or simply reply in this thread, at any length. Your journal is private to you."
+                    )
+                ]
+            )
+        )
+    return blocks, f"{opener} {question}" + (f" {note}" if note else "")
+
+
+def erased_checkin_blocks(blocks: list[dict]) -> list[dict]:
+    """An old check-in after its leader erased their data: its words stay, its buttons go."""
+    kept = [b for b in blocks if b.get("type") == "section"][:2]
+    note = {"type": "context", "elements": [{"type": "mrkdwn", "text": ERASED_NOTE}]}
+    return [*kept, note]
 
 
 def reminder_text(question: str) -> str:
     return f"A gentle nudge, in case this one is still with you: _{escape_mrkdwn(question)}_ No pressure at all."
+
+
+def reminder_message(checkin_id: int, question: str) -> tuple[list, str]:
+    """The nudge, posted in the check-in's thread, with its own way to answer there and then."""
+    text = reminder_text(question)
+    blocks = [
+        SectionBlock(text=MarkdownTextObject(text=text)),
+        ActionsBlock(
+            block_id=REMINDER_ACTIONS,
+            elements=[
+                ButtonElement(
+                    text="Reflect now",
+                    action_id=ACTION_REFLECT,
+                    value=str(checkin_id),
+                    style="primary",
+                ),
+            ],
+        ),
+        ContextBlock(
+            elements=[
+                MarkdownTextObject(text="Or reply in this thread: it goes to the same entry.")
+            ]
+        ),
+    ]
+    return blocks, text
 
 
 def reflection_modal(checkin_id: int, question: str) -> View:
@@ -95,7 +163,7 @@ def reflection_modal(checkin_id: int, question: str) -> View:
             ),
             InputBlock(
                 block_id=SHARING_BLOCK,
-                label="Who may this count for?",
+                label="What may Tandem do with this?",
                 element=RadioButtonsElement(
                     action_id=SHARING_ACTION, options=options, initial_option=options[0]
                 ),

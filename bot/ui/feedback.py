@@ -6,6 +6,7 @@ from slack_sdk.models.blocks import InputBlock, PlainTextInputElement, SectionBl
 from slack_sdk.models.views import View
 
 CALLBACK_NOT_HELPFUL = "feedback_reason"
+CALLBACK_THANKS = "feedback_reason_thanks"
 REASON_BLOCK = "reason"
 REASON_ACTION = "reason_input"
 
@@ -29,6 +30,23 @@ def reason_modal(private_metadata: str) -> View:
                     action_id=REASON_ACTION, multiline=True, max_length=1000
                 ),
             ),
+        ],
+    )
+    view.validate_json()
+    return view
+
+
+def reason_thanks_view() -> View:
+    """What the "Not helpful" modal becomes once sent, so the reason is seen to arrive."""
+    view = View(
+        type="modal",
+        callback_id=CALLBACK_THANKS,
+        title="Not helpful",
+        close="Close",
+        blocks=[
+            SectionBlock(
+                text="Thank you. That helps the people who look after my guidance to improve it."
+            )
         ],
     )
     view.validate_json()

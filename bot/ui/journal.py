@@ -9,6 +9,7 @@ from slack_sdk.models.blocks import (
     ActionsBlock,
     ButtonElement,
     CheckboxesElement,
+    ConfirmObject,
     ContextBlock,
     DatePickerElement,
     DividerBlock,
@@ -59,6 +60,26 @@ DAY_NAMES = dict(
 )
 
 
+# Slack asks "are you sure?" before these act, so one slip of the mouse loses nothing.
+CONFIRM_DELETE = ConfirmObject(
+    title="Delete this reflection?",
+    text="It will be gone from your journal for good. This can't be undone.",
+    confirm="Delete",
+    deny="Keep it",
+    style="danger",
+)
+CONFIRM_LEAVE = ConfirmObject(
+    title="Leave check-ins?",
+    text=(
+        "I'll stop sending you reflective questions. Your journal stays yours, and you can "
+        "join again whenever you like."
+    ),
+    confirm="Leave",
+    deny="Stay",
+    style="danger",
+)
+
+
 def _sharing_select(entry: EntryView) -> StaticSelectElement:
     options = [Option(value=f"{entry.id}:{s}", label=SHARING_LABELS[s]) for s in SHARING]
     current = options[SHARING.index(entry.sharing)]
@@ -72,11 +93,16 @@ def theme_sentence(summary: list[tuple[str, int]], names: dict[str, str]) -> str
     return f"Lately you keep coming back to *{' and '.join(top)}*."
 
 
-def journal_blocks(entries: list[EntryView], summary, names: dict[str, str]) -> tuple[list, str]:
+def journal_blocks(
+    entries: list[EntryView], summary, names: dict[str, str], note: str | None = None
+) -> tuple[list, str]:
+    """The journal listing; `note` (what just changed) goes first, so a change is seen."""
+    noted = [ContextBlock(elements=[MarkdownTextObject(text=note)])] if note else []
     if not entries:
         text = "Your journal is empty for now. Your reflections from check-ins will appear here, visible only to you."
-        return [SectionBlock(text=MarkdownTextObject(text=text))], text
+        return [*noted, SectionBlock(text=MarkdownTextObject(text=text))], text
     blocks: list = [
+        *noted,
         SectionBlock(
             text=MarkdownTextObject(
                 text=f"*Your journal* (only you can see this)\n{theme_sentence(summary, names)}"
@@ -107,7 +133,11 @@ def journal_blocks(entries: list[EntryView], summary, names: dict[str, str]) -> 
                 elements=[
                     ButtonElement(text="Edit", action_id=ACTION_EDIT, value=str(entry.id)),
                     ButtonElement(
-                        text="Delete", action_id=ACTION_DELETE, value=str(entry.id), style="danger"
+                        text="Delete",
+                        action_id=ACTION_DELETE,
+                        value=str(entry.id),
+                        style="danger",
+                        confirm=CONFIRM_DELETE,
                     ),
                 ]
             )
@@ -115,14 +145,15 @@ def journal_blocks(entries: list[EntryView], summary, names: dict[str, str]) -> 
     return blocks[:50], "Your journal (only you can see this)"
 
 
-def edit_modal(entry: EntryView) -> View:
+def edit_modal(entry: EntryView, response_url: str | None = None) -> View:
+    """`response_url` is the journal message it came from, redrawn once the edit is saved."""
     view = View(
         type="modal",
         callback_id=CALLBACK_EDIT,
         title="Edit reflection",
         submit="Save",
         close="Cancel",
-        private_metadata=json.dumps({"entry": entry.id}),
+        private_metadata=json.dumps({"entry": entry.id, "response_url": response_url}),
         blocks=[
             InputBlock(
                 block_id=EDIT_BLOCK,
@@ -139,6 +170,13 @@ def edit_modal(entry: EntryView) -> View:
 
 def delete_confirmation_text() -> str:
     return "Deleted. That reflection is gone from your journal."
+
+
+def sharing_changed_text(sharing: str) -> str:
+    return f"Done: that entry is now “{SHARING_LABELS[sharing].lower()}”."
+
+
+EDITED_TEXT = "Saved: your edited reflection is in your journal."
 
 
 def settings_modal(leader) -> View:
@@ -289,10 +327,31 @@ def forget_modal() -> View:
     return view
 
 
+PLAIN_SHARING = {
+    "private": "kept just for you",
+    "team": "may count, anonymously, towards your team's themes",
+    "peers": "may help match you with a peer",
+}
+
+
+def _sharing_sentence(sharing: dict[str, int]) -> str:
+    """ ": 2 kept just for you, 1 may help match you with a peer." in plain words."""
+    parts = [f"{sharing[s]} {PLAIN_SHARING[s]}" for s in SHARING if sharing.get(s)]
+    return (": " + ", ".join(parts) + ".") if parts else "."
+
+
 def holdings_blocks(
-    leader, entries: int, sharing: dict[str, int], next_checkin: str | None
+    leader,
+    entries: int,
+    sharing: dict[str, int],
+    next_checkin: str | None = None,
+    skipped: str | None = None,
+    snoozed: str | None = None,
 ) -> list:
-    """App Home: check-in settings and what Tandem holds about this person."""
+    """App Home: check-in settings and what Tandem holds about this person.
+
+    `next_checkin` is when the next one will really arrive (after any skip or snooze), so the
+    page never names a date that will not happen; `skipped` and `snoozed` say why."""
     blocks: list = [HeaderBlock(text="Your check-ins")]
     if leader is None or leader.status != "active":
         blocks.append(
@@ -313,18 +372,38 @@ def holdings_blocks(
         )
     else:
         paused = f"\nPaused until {leader.paused_until:%d %b %Y}." if leader.paused_until else ""
-        skip = "\nThe next one will be skipped." if leader.skip_next else ""
         when = f"\nNext: {next_checkin}." if next_checkin and not leader.paused_until else ""
+        skip = f"\nYou're skipping the one on {skipped}." if skipped else ""
+        if leader.skip_next and not skipped:
+            skip = "\nThe next one will be skipped."
+        snooze = f"\nSnoozed until {snoozed}: nothing arrives before then." if snoozed else ""
         blocks.append(
             SectionBlock(
                 text=MarkdownTextObject(
                     text=(
                         f"*{leader.cadence.capitalize()}* on *{DAY_NAMES[leader.day]}* at *{leader.local_time}* "
-                        f"({escape_mrkdwn(leader.time_zone)}).{when}{paused}{skip}"
+                        f"({escape_mrkdwn(leader.time_zone)}).{when}{skip}{snooze}{paused}"
                     )
                 )
             )
         )
+        if leader.skip_next:
+            skip_button = ButtonElement(text="Don't skip", action_id="home_unskip", value="unskip")
+        else:
+            skip_button = ButtonElement(text="Skip next", action_id="home_skip", value="skip")
+        if snoozed:
+            snooze_buttons = [
+                ButtonElement(text="End snooze", action_id="home_unsnooze", value="unsnooze")
+            ]
+        else:
+            snooze_buttons = [
+                ButtonElement(text="Snooze an hour", action_id="home_snooze_hour", value="hour"),
+                ButtonElement(
+                    text="Snooze to tomorrow",
+                    action_id="home_snooze_tomorrow",
+                    value="tomorrow",
+                ),
+            ]
         blocks.append(
             ActionsBlock(
                 elements=[
@@ -334,16 +413,14 @@ def holdings_blocks(
                     ButtonElement(text="Pause", action_id="home_pause", value="pause")
                     if not leader.paused_until
                     else ButtonElement(text="Resume", action_id="home_resume", value="resume"),
-                    ButtonElement(text="Skip next", action_id="home_skip", value="skip"),
+                    skip_button,
+                    *snooze_buttons,
                     ButtonElement(
-                        text="Snooze an hour", action_id="home_snooze_hour", value="hour"
+                        text="Leave check-ins",
+                        action_id="home_leave",
+                        value="leave",
+                        confirm=CONFIRM_LEAVE,
                     ),
-                    ButtonElement(
-                        text="Snooze to tomorrow",
-                        action_id="home_snooze_tomorrow",
-                        value="tomorrow",
-                    ),
-                    ButtonElement(text="Leave check-ins", action_id="home_leave", value="leave"),
                 ]
             )
         )
@@ -352,13 +429,10 @@ def holdings_blocks(
     if leader is None:
         holding = "Nothing about you personally: your questions are answered, not stored."
     else:
-        shared = (
-            ", ".join(f"{n} {SHARING_LABELS[s].lower()}" for s, n in sorted(sharing.items()))
-            or "none"
-        )
         holding = (
             f"Your schedule and preferences, and *{entries}* journal "
-            f"{'entry' if entries == 1 else 'entries'} (sharing: {shared}). Nobody else can read your journal."
+            f"{'entry' if entries == 1 else 'entries'}{_sharing_sentence(sharing)} "
+            "Nobody else can read your journal."
         )
     blocks.append(SectionBlock(text=MarkdownTextObject(text=holding)))
     blocks.append(

@@ -46,6 +46,22 @@ CADENCE_LABELS = {"fortnightly": "Every fortnight", "monthly": "About once a mon
 MAX_THEMES_PICKED = 4
 
 
+NUMBER_WORDS = {2: "two", 3: "three", 4: "four", 5: "five"}
+
+
+def natural_list(items: list[str]) -> str:
+    """ "A", "A and B", "A, B and C": a list as people write it."""
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def rounds_text(next_round: dt.date | None) -> str:
+    """When introductions happen, so nobody has to wonder."""
+    text = "Introductions go out every other Monday morning"
+    if next_round:
+        text += f"; the next round is on {next_round:%A} {next_round.day} {next_round:%B}"
+    return text + "."
+
+
 def _checked(blocks: list) -> list:
     for block in blocks:
         block.validate_json()  # raises before sending if Slack would refuse it
@@ -56,7 +72,7 @@ def _theme_list(slugs: list[str], names: dict[str, str]) -> str:
     return ", ".join(escape_mrkdwn(names.get(s, s)) for s in slugs)
 
 
-def _summary(choices, names: dict[str, str]) -> str:
+def _summary(choices, names: dict[str, str], next_round: dt.date | None = None) -> str:
     other = ", ideally someone from another organisation" if choices.prefer_other_org else ""
     lines = [f"*{CADENCE_LABELS.get(choices.cadence, choices.cadence)}*{other}."]
     if choices.want:
@@ -69,6 +85,8 @@ def _summary(choices, names: dict[str, str]) -> str:
         )
     if choices.paused_until:
         lines.append(f"Paused until {choices.paused_until:%d %B %Y}.")
+    else:
+        lines.append(rounds_text(next_round))
     return "\n".join(lines)
 
 
@@ -95,33 +113,35 @@ def _buttons(choices) -> ActionsBlock:
     return ActionsBlock(elements=elements)
 
 
-def _status_text(choices, names: dict[str, str]) -> str:
+def _status_text(choices, names: dict[str, str], next_round: dt.date | None = None) -> str:
     if choices is None:
-        return INVITATION
+        return f"{INVITATION} {rounds_text(next_round)}"
     if not choices.opted_in:
         return "You've stepped back from peer introductions. You're welcome back any time."
-    return _summary(choices, names)
+    return _summary(choices, names, next_round)
 
 
-def home_blocks(choices, names: dict[str, str]) -> list:
+def home_blocks(choices, names: dict[str, str], next_round: dt.date | None = None) -> list:
     """App Home's "Meet a peer" section."""
     return _checked(
         [
             HeaderBlock(text="Meet a peer"),
-            SectionBlock(text=MarkdownTextObject(text=_status_text(choices, names))),
+            SectionBlock(text=MarkdownTextObject(text=_status_text(choices, names, next_round))),
             _buttons(choices),
         ]
     )
 
 
-def command_blocks(choices, names: dict[str, str]) -> tuple[list, str]:
+def command_blocks(
+    choices, names: dict[str, str], next_round: dt.date | None = None
+) -> tuple[list, str]:
     """The private reply to `/tandem peers`."""
     if choices is None:
-        text = f"*Meet a peer*\n{INVITATION} Would you like to be introduced?"
+        text = f"*Meet a peer*\n{INVITATION} {rounds_text(next_round)} Would you like to be introduced?"
     elif not choices.opted_in:
         text = f"*Meet a peer*\n{_status_text(choices, names)}"
     else:
-        text = f"*Your peer introductions*\n{_summary(choices, names)}"
+        text = f"*Your peer introductions*\n{_summary(choices, names, next_round)}"
     blocks = _checked([SectionBlock(text=MarkdownTextObject(text=text)), _buttons(choices)])
     return [b.to_dict() for b in blocks], text
 
@@ -252,13 +272,18 @@ def preferences_modal(
     return view
 
 
-def saved_text(choices) -> str:
+def saved_text(choices, next_round: dt.date | None = None) -> str:
     if not choices.opted_in:
         return "You've stepped back from peer introductions. You're welcome back any time with `/tandem peers`."
     how = {"fortnightly": "every fortnight", "monthly": "about once a month"}[choices.cadence]
     text = (
-        f"Thank you, you're in. I'll suggest a peer {how}, on a Monday morning. "
-        "Change this or step back any time from my Home tab or with `/tandem peers`."
+        f"Thank you, you're in. I'll suggest a peer {how}, on a Monday morning"
+        + (
+            f": the next round is on {next_round:%A} {next_round.day} {next_round:%B}. "
+            if next_round
+            else ". "
+        )
+        + "Change this or step back any time from my Home tab or with `/tandem peers`."
     )
     if choices.paused_until:
         text += f" Introductions are paused until {choices.paused_until:%d %B %Y}."
@@ -275,7 +300,7 @@ def _why(reasons: list[tuple[str, str]], size: int) -> str:
     def joined(items):
         # "Trust and relationships" reads as "trust and relationships" mid-sentence.
         items = [f"*{escape_mrkdwn(i.lower() if i[1:].islower() else i)}*" for i in items]
-        return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+        return natural_list(items)
 
     who = "you both" if size == 2 else "more than one of you"
     parts = []
@@ -301,7 +326,7 @@ def introduction_message(
 ) -> tuple[list, str]:
     """people: (user id, name, organisation); reasons: (theme name, kind); starter:
     (document title, its reflective question)."""
-    mentions = " and ".join(f"<@{user}>" for user, _, _ in people)
+    mentions = natural_list([f"<@{user}>" for user, _, _ in people])
     opener = (
         f"Hello {mentions}. You each said you'd welcome a conversation with a peer, "
         "so I'd like to introduce you."
@@ -346,7 +371,8 @@ def introduction_message(
         ContextBlock(
             elements=[
                 MarkdownTextObject(
-                    text="Only you can see this conversation. I'll check in with each of you privately in about a week."
+                    text=f"Only the {NUMBER_WORDS.get(len(people), len(people))} of you can see "
+                    "this conversation. I'll check in with each of you privately in about a week."
                 )
             ]
         ),

@@ -627,7 +627,7 @@ function renderMessage(message, options) {
   }
   if (!options.thread && message.reply_count) {
     const faces = (message.reply_users || []).slice(0, 3).map((id) => avatarFor(id, 'avatar-sm'));
-    body.append(h('button', { type: 'button', class: 'replies', onclick: () => openThread(message.ts) },
+    body.append(h('button', { type: 'button', class: 'replies', onclick: () => openThread(message.thread_ts || message.ts) },
       h('span', { class: 'faces' }, faces),
       h('strong', {}, `${message.reply_count} ${message.reply_count === 1 ? 'reply' : 'replies'}`),
       h('span', { class: 'last' }, 'View thread')));
@@ -638,7 +638,7 @@ function renderMessage(message, options) {
     dataset: { ts: message.ts },
   }, avatar(author), body);
   if (!options.thread && !message.ephemeral) {
-    row.append(h('div', { class: 'msg-actions' }, h('button', { type: 'button', onclick: () => openThread(message.ts) }, 'Reply in thread')));
+    row.append(h('div', { class: 'msg-actions' }, h('button', { type: 'button', onclick: () => openThread(message.thread_ts || message.ts) }, 'Reply in thread')));
   }
   return row;
 }
@@ -928,6 +928,7 @@ function wireComposer(form, threadTs) {
 const SENT_WORDS = {
   invitations: ['invitation', 'invitations'], checkins: ['check-in', 'check-ins'],
   reminders: ['reminder', 'reminders'], peer_introductions: ['peer introduction', 'peer introductions'],
+  peer_followups: ['peer follow-up', 'peer follow-ups'], peer_pause_offers: ['question about pausing peer introductions', 'questions about pausing peer introductions'],
   digests: ['digest', 'digests'], purged_entries: ['old journal entry removed', 'old journal entries removed'],
 };
 

@@ -180,3 +180,22 @@ def test_an_admin_sets_up_a_digest_previews_it_and_sees_the_same_themes_posted(
         assert theme_lines(thread.inner_text()) == previewed
         tab.screenshot(path=str(tmp_path / "digest-posted.png"))
         assert (tmp_path / "digest-posted.png").stat().st_size > 10_000
+
+
+def test_leaving_check_ins_asks_first_and_staying_changes_nothing(tab):
+    expect = sync_api.expect
+    tab.get_by_role("button", name="Ciarán Byrne").click()
+    tab.get_by_role("tab", name="Home").click()
+    home = tab.locator("#home")
+    expect(home).to_contain_text("Weekly", timeout=15_000)
+    home.get_by_role("button", name="Leave check-ins").click()
+    dialog = tab.get_by_role("alertdialog")
+    expect(dialog).to_contain_text("Leave check-ins?")
+    dialog.get_by_role("button", name="Stay").click()
+    expect(dialog).to_be_hidden()
+    tab.wait_for_timeout(500)
+    expect(home.get_by_role("button", name="Leave check-ins")).to_be_visible()
+
+    home.get_by_role("button", name="Leave check-ins").click()
+    tab.get_by_role("alertdialog").get_by_role("button", name="Leave", exact=True).click()
+    expect(home.get_by_role("button", name="Join check-ins")).to_be_visible(timeout=15_000)

@@ -231,7 +231,7 @@ def test_slash_ask_replaces_thinking_in_place_and_can_be_shared(page):
     wait_until(lambda: not [m for m in ephemeral(page, tomasz, CIRCLE) if m["ts"] == answer["ts"]])
 
 
-def test_not_helpful_opens_a_modal_that_submits_and_closes(page):
+def test_not_helpful_opens_a_modal_that_submits_thanks_and_closes(page):
     dm = screen(page, PRIYA)["me"]["dm"]
     page.post(
         "/ui/post",
@@ -256,7 +256,11 @@ def test_not_helpful_opens_a_modal_that_submits_and_closes(page):
             "values": {"reason": {"reason_input": "Too general"}},
         },
     ).json()
-    assert submitted == {"ok": True, "errors": None, "modal": None}
+    # The form becomes a thank-you, so the reason is seen to arrive (issue #14, item 12).
+    assert submitted["ok"] and submitted["errors"] is None
+    thanks = screen(page, PRIYA)["modal"]
+    assert thanks["id"] == modal["id"] and "Thank you" in json.dumps(thanks["blocks"])
+    page.post("/ui/close", json={"user": PRIYA, "view_id": thanks["id"]}).raise_for_status()
     assert screen(page, PRIYA)["modal"] is None
 
 

@@ -1,24 +1,48 @@
-"""Buttons on a check-in DM and on an invitation. Only the check-in's own leader may use them."""
+"""Buttons on a check-in DM and on an invitation. Only the check-in's own leader may use them.
+
+Opening the reflection modal needs the trigger while it is fresh, so that runs in the request;
+everything else (writes, redrawing the check-in, private notes) runs after the ack.
+"""
 
 from __future__ import annotations
 
 from bot.listeners.context import Services, team_of
 from bot.listeners.personal import join_checkins
-from bot.reflection.checkins import decline, owned_checkin, snooze
+from bot.listeners.reflection_reply import redraw_checkin
+from bot.reflection.checkins import CheckinGone, decline, owned_checkin, snooze
 from bot.reflection.journal import NotYours
 from bot.reflection.prompts import question_by_id
 from bot.ui import checkins as ui
 
 NOT_YOURS = "That check-in belongs to someone else, so I've left it alone."
+GONE = "gone"
 
 
 def _checkin(services: Services, body: dict, action: dict):
+    """(checkin, leader); "gone" once its leader erased their data; None if not theirs."""
     try:
         return owned_checkin(
             services.settings, int(action.get("value", "0")), team_of(body), body["user"]["id"]
         )
+    except CheckinGone:
+        return GONE
     except (NotYours, ValueError):
         return None
+
+
+def _explain(client, body: dict, found) -> None:
+    """Why a check-in's button did nothing: erased data is said plainly, on the check-in."""
+    if found != GONE:
+        _say(client, body, NOT_YOURS)
+        return
+    container = body.get("container") or {}
+    message = body.get("message") or {}
+    client.chat_update(
+        channel=container.get("channel_id"),
+        ts=container.get("message_ts"),
+        text=ui.ERASED_NOTE,
+        blocks=ui.erased_checkin_blocks(message.get("blocks") or []),
+    )
 
 
 def _say(client, body: dict, text: str) -> None:
@@ -28,58 +52,83 @@ def _say(client, body: dict, text: str) -> None:
         client.chat_postEphemeral(channel=channel, user=body["user"]["id"], text=text)
 
 
+def _replace_invitation(client, body: dict, text: str) -> None:
+    """The invitation becomes the answer to it, so its buttons are not offered twice."""
+    container = body.get("container") or {}
+    client.chat_update(
+        channel=container["channel_id"],
+        ts=container["message_ts"],
+        text=text,
+        blocks=[{"type": "section", "text": {"type": "mrkdwn", "text": text}}],
+    )
+
+
+def ack_at_once(ack) -> None:
+    ack()
+
+
 def register(app, services: Services) -> None:
     settings = services.settings
 
-    def reflect(ack, body: dict, action: dict, client) -> None:
+    def open_reflection(ack, body: dict, action: dict, client) -> None:
         ack()
         found = _checkin(services, body, action)
-        if found is None:
-            _say(client, body, NOT_YOURS)
-            return
+        if not isinstance(found, tuple) or found[0].status == "answered":
+            return  # explained after the ack, by reflect_otherwise
         checkin, _leader = found
         question = question_by_id(settings.prompts_dir, checkin.question_id)
         client.views_open(
             trigger_id=body["trigger_id"], view=ui.reflection_modal(checkin.id, question.text)
         )
 
-    def not_this_time(ack, body: dict, action: dict, client) -> None:
-        ack()
+    def reflect_otherwise(body: dict, action: dict, client) -> None:
         found = _checkin(services, body, action)
-        if found is None:
-            _say(client, body, NOT_YOURS)
+        if not isinstance(found, tuple):
+            _explain(client, body, found)
+        elif found[0].status == "answered":
+            _say(client, body, ui.ALREADY_ANSWERED)
+            redraw_checkin(services, client, *found)
+
+    def not_this_time(body: dict, action: dict, client) -> None:
+        found = _checkin(services, body, action)
+        if not isinstance(found, tuple):
+            _explain(client, body, found)
             return
         decline(settings, found[0].id)
-        _say(client, body, "No problem at all. I'll be back at your usual time.")
+        checkin, leader = _checkin(services, body, action)  # as it now stands
+        if checkin.status == "declined":
+            redraw_checkin(services, client, checkin, leader, note=ui.DECLINED_NOTE)
+        elif checkin.status == "answered":
+            redraw_checkin(services, client, checkin, leader)
 
     def snoozer(how: str, words: str):
-        def handler(ack, body: dict, action: dict, client) -> None:
-            ack()
+        def handler(body: dict, action: dict, client) -> None:
             found = _checkin(services, body, action)
-            if found is None:
-                _say(client, body, NOT_YOURS)
+            if not isinstance(found, tuple):
+                _explain(client, body, found)
                 return
-            snooze(settings, found[0].id, found[1], how)
-            _say(client, body, f"Of course. I'll ask again {words}.")
+            checkin, leader = found
+            if checkin.status == "answered":
+                redraw_checkin(services, client, checkin, leader)
+                return
+            snooze(settings, checkin.id, leader, how)
+            note = f"Of course. I'll ask again {words}."
+            redraw_checkin(services, client, checkin, leader, state="snoozed", note=note)
 
         return handler
 
-    def join(ack, body: dict, client) -> None:
-        ack()
+    def join(body: dict, client) -> None:
         leader = join_checkins(services, client, team_of(body), body["user"]["id"])
-        _say(client, body, ui.joined_text(leader))
+        _replace_invitation(client, body, ui.joined_text(leader))
 
-    def invitation_declined(ack, body: dict, client) -> None:
-        ack()
-        _say(
-            client,
-            body,
-            "Thanks for letting me know. If you change your mind, `/tandem checkin` is always here.",
-        )
+    def invitation_declined(body: dict, client) -> None:
+        _replace_invitation(client, body, ui.INVITATION_DECLINED)
 
-    app.action(ui.ACTION_REFLECT)(reflect)
-    app.action(ui.ACTION_DECLINE)(not_this_time)
-    app.action(ui.ACTION_SNOOZE_HOUR)(snoozer("hour", "in about an hour"))
-    app.action(ui.ACTION_SNOOZE_TOMORROW)(snoozer("tomorrow", "tomorrow at your usual time"))
-    app.action(ui.ACTION_JOIN)(join)
-    app.action(ui.ACTION_NOT_NOW)(invitation_declined)
+    app.action(ui.ACTION_REFLECT)(ack=open_reflection, lazy=[reflect_otherwise])
+    app.action(ui.ACTION_DECLINE)(ack=ack_at_once, lazy=[not_this_time])
+    app.action(ui.ACTION_SNOOZE_HOUR)(ack=ack_at_once, lazy=[snoozer("hour", "in about an hour")])
+    app.action(ui.ACTION_SNOOZE_TOMORROW)(
+        ack=ack_at_once, lazy=[snoozer("tomorrow", "tomorrow at your usual time")]
+    )
+    app.action(ui.ACTION_JOIN)(ack=ack_at_once, lazy=[join])
+    app.action(ui.ACTION_NOT_NOW)(ack=ack_at_once, lazy=[invitation_declined])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from bot.listeners.context import Services
-from bot.services.feedback import record_feedback, vote_key
+from bot.services.feedback import already_voted, record_feedback, vote_key
 from bot.ui import messages
 from bot.ui.answer import ACTION_HELPFUL, ACTION_NOT_HELPFUL
 from bot.ui.feedback import reason_modal
@@ -38,8 +38,10 @@ def _tell(client, body: dict, respond, text: str) -> None:
 def register(app, services: Services) -> None:
     settings = services.settings
 
-    def on_helpful(ack, body: dict, action: dict, client, respond) -> None:
+    def ack_at_once(ack) -> None:
         ack()
+
+    def on_helpful(body: dict, action: dict, client, respond) -> None:
         key = vote_key(
             settings, body["user"].get("team_id", ""), body["user"]["id"], _message_ts(body)
         )
@@ -48,13 +50,17 @@ def register(app, services: Services) -> None:
             client, body, respond, messages.FEEDBACK_THANKS if stored else messages.FEEDBACK_ALREADY
         )
 
-    def on_not_helpful(ack, body: dict, action: dict, client) -> None:
+    def on_not_helpful(ack, body: dict, action: dict, client, respond) -> None:
         ack()
         key = vote_key(
             settings, body["user"].get("team_id", ""), body["user"]["id"], _message_ts(body)
         )
+        if already_voted(settings, key):
+            # No form for a reason that could not be kept: one vote per person per answer.
+            _tell(client, body, respond, messages.FEEDBACK_ALREADY)
+            return
         metadata = json.dumps({"docs": _doc_ids(action), "key": key})
         client.views_open(trigger_id=body["trigger_id"], view=reason_modal(metadata))
 
-    app.action(ACTION_HELPFUL)(on_helpful)
+    app.action(ACTION_HELPFUL)(ack=ack_at_once, lazy=[on_helpful])  # a write: after the ack
     app.action(ACTION_NOT_HELPFUL)(on_not_helpful)

@@ -1,4 +1,8 @@
-"""App Home buttons: join, schedule, pause, skip, snooze, leave, export, erase."""
+"""App Home buttons: join, schedule, pause, skip, snooze, leave, export, erase.
+
+The three that open a modal need the trigger while it is fresh, so they run in the request;
+every other button writes and redraws App Home after the ack, so Slack never waits for it.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +11,13 @@ import datetime as dt
 from bot.db.models import utcnow
 from bot.listeners.context import Services, team_of
 from bot.listeners.personal import join_checkins, names, publish_home, send_export
-from bot.reflection.leaders import get_leader, today_local, update_leader
+from bot.reflection.leaders import get_leader, schedule_of, today_local, update_leader
 from bot.reflection.schedule import next_local
 from bot.ui import journal as journal_ui
+
+
+def ack_at_once(ack) -> None:
+    ack()
 
 
 def register(app, services: Services) -> None:
@@ -18,8 +26,7 @@ def register(app, services: Services) -> None:
     def refresh(client, body):
         publish_home(services, client, team_of(body), body["user"]["id"])
 
-    def join(ack, body, client):
-        ack()
+    def join(body, client):
         join_checkins(services, client, team_of(body), body["user"]["id"])
         refresh(client, body)
 
@@ -39,21 +46,17 @@ def register(app, services: Services) -> None:
             )
 
     def change(**values):
-        def handler(ack, body, client):
-            ack()
+        def handler(body, client):
             update_leader(settings, team_of(body), body["user"]["id"], **values)
             refresh(client, body)
 
         return handler
 
     def snooze(hours: int | None):
-        def handler(ack, body, client):
-            ack()
+        def handler(body, client):
             leader = get_leader(settings, team_of(body), body["user"]["id"])
             if leader is None:
                 return
-            from bot.reflection.leaders import schedule_of
-
             now = utcnow()
             until = (
                 now + dt.timedelta(hours=hours)
@@ -65,21 +68,25 @@ def register(app, services: Services) -> None:
 
         return handler
 
-    def export(ack, body, client):
-        ack()
+    def export(body, client):
         send_export(services, client, team_of(body), body["user"]["id"])
 
     def forget(ack, body, client):
         ack()
         client.views_open(trigger_id=body["trigger_id"], view=journal_ui.forget_modal())
 
-    app.action("home_join")(join)
     app.action("home_settings")(open_settings)
     app.action("home_pause")(open_pause)
-    app.action("home_resume")(change(paused_until=None))
-    app.action("home_skip")(change(skip_next=True))
-    app.action("home_snooze_hour")(snooze(1))
-    app.action("home_snooze_tomorrow")(snooze(None))
-    app.action("home_leave")(change(status="left"))
-    app.action("home_export")(export)
     app.action("home_forget")(forget)
+    for action_id, work in (
+        ("home_join", join),
+        ("home_resume", change(paused_until=None)),
+        ("home_skip", change(skip_next=True)),
+        ("home_unskip", change(skip_next=False)),
+        ("home_unsnooze", change(snoozed_until=None)),
+        ("home_snooze_hour", snooze(1)),
+        ("home_snooze_tomorrow", snooze(None)),
+        ("home_leave", change(status="left")),
+        ("home_export", export),
+    ):
+        app.action(action_id)(ack=ack_at_once, lazy=[work])

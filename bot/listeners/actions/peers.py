@@ -10,7 +10,7 @@ from bot.knowledge.taxonomy import theme_names
 from bot.listeners.context import Services, team_of
 from bot.listeners.personal import publish_home
 from bot.peers import preferences
-from bot.peers.rounds import london_today, member_of, record_response
+from bot.peers.rounds import london_today, member_of, next_round_date, record_response
 from bot.services.delivery import send_or_record
 from bot.ui import peers as ui
 
@@ -48,7 +48,9 @@ def register(app, services: Services) -> None:
         if (body.get("container") or {}).get("type") == "view":
             publish_home(services, client, team, user)
             return
-        blocks, text = ui.command_blocks(preferences.get_choices(settings, team, user), names())
+        blocks, text = ui.command_blocks(
+            preferences.get_choices(settings, team, user), names(), next_round_date(utcnow())
+        )
         respond(
             text=f"{note}\n{text}",
             blocks=blocks,

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from bot.db.models import utcnow
 from bot.knowledge.taxonomy import theme_names
 from bot.listeners.commands.registry import Subcommand
 from bot.listeners.context import Services
 from bot.peers.preferences import get_choices
+from bot.peers.rounds import next_round_date
 from bot.ui.peers import command_blocks
 
 
@@ -15,7 +17,7 @@ def register(services: Services) -> None:
     def peers(command, rest: str, respond, client) -> None:
         choices = get_choices(settings, command.get("team_id", ""), command["user_id"])
         names = theme_names(settings.knowledge_dir / "taxonomy.yaml")
-        blocks, text = command_blocks(choices, names)
+        blocks, text = command_blocks(choices, names, next_round_date(utcnow()))
         respond(text=text, blocks=blocks, response_type="ephemeral", replace_original=True)
 
     services.commands.add(

@@ -7,7 +7,9 @@ from bot.listeners.context import Services, Turn, strip_mentions
 from bot.listeners.reflection_reply import thank
 from bot.reflection.checkins import checkin_for_thread
 from bot.reflection.journal import append_to_checkin
+from bot.services.delivery import send_or_record
 from bot.services.events import is_tandem_thread
+from bot.ui.checkins import ERASED_NOTE, ERASED_REPLY, METADATA_EVENT, erased_checkin_blocks
 
 # Subtypes that are people talking; everything else (edits, joins, bots) is ignored.
 PERSON_SUBTYPES = {None, "thread_broadcast", "file_share"}
@@ -29,6 +31,8 @@ def register(app, services: Services) -> None:
         team_id = body.get("team_id") or context.team_id or ""
         if channel_type == "im":
             if thread_ts and _capture_reflection(services, client, event, user, thread_ts):
+                return
+            if thread_ts and _erased_checkin_thread(services, client, event, thread_ts):
                 return
             turn = Turn(client, team_id, user, event["channel"], text, thread_ts)
             history = (
@@ -62,4 +66,31 @@ def _capture_reflection(services: Services, client, event: dict, user: str, thre
         return True  # an empty reply: nothing to keep
     if created:
         thank(services, client, checkin, leader, event.get("text", ""))
+    return True
+
+
+def _erased_checkin_thread(services: Services, client, event: dict, thread_ts: str) -> bool:
+    """A reply under a check-in Tandem no longer holds (its leader erased their data) is not
+    a question: say plainly that it was not kept, rather than answer it as guidance."""
+    replies = client.conversations_replies(
+        channel=event["channel"], ts=thread_ts, limit=1, include_all_metadata=True
+    )
+    root = next(iter(replies.get("messages") or []), {})
+    if not root.get("bot_id") or (root.get("metadata") or {}).get("event_type") != METADATA_EVENT:
+        return False
+    send_or_record(
+        services.settings,
+        "erased_note",
+        client.chat_postMessage,
+        channel=event["channel"],
+        thread_ts=thread_ts,
+        text=ERASED_REPLY,
+    )
+    if any(block.get("type") == "actions" for block in root.get("blocks") or []):
+        client.chat_update(
+            channel=event["channel"],
+            ts=thread_ts,
+            text=ERASED_NOTE,
+            blocks=erased_checkin_blocks(root.get("blocks") or []),
+        )
     return True

@@ -9,7 +9,7 @@ from bot.db.models import utcnow
 from bot.listeners.context import Services, team_of
 from bot.listeners.personal import publish_home
 from bot.peers import preferences
-from bot.peers.rounds import london_today, member_of
+from bot.peers.rounds import london_today, member_of, next_round_date
 from bot.reflection.journal import add_entry
 from bot.services.delivery import send_or_record
 from bot.ui import peers as ui
@@ -39,39 +39,41 @@ def _metadata(view: dict) -> dict:
 def register(app, services: Services) -> None:
     settings = services.settings
 
-    def save_preferences(ack, body: dict, view: dict) -> None:
-        """Validated and saved inside the ack, so a mistake shows on the form itself."""
+    def paused_until_of(view: dict) -> dt.date | None:
+        raw = _value(view["state"]["values"], "pause")
+        try:
+            return dt.date.fromisoformat(raw) if raw else None
+        except ValueError:
+            return None
+
+    def check_preferences(ack, view: dict) -> None:
+        """Checked in the ack, so a mistake shows on the form itself; saved after it."""
+        raw_pause = _value(view["state"]["values"], "pause")
+        paused_until = paused_until_of(view)
+        if raw_pause and (paused_until is None or paused_until <= london_today(utcnow())):
+            ack(
+                response_action="errors",
+                errors={"pause": "Pick a date after today, or leave this empty."},
+            )
+            return
+        ack()
+
+    def save_preferences(body: dict, view: dict, client) -> None:
         values = view["state"]["values"]
-        raw_pause = _value(values, "pause")
-        paused_until = None
-        if raw_pause:
-            try:
-                paused_until = dt.date.fromisoformat(raw_pause)
-            except ValueError:
-                paused_until = None
-            if paused_until is None or paused_until <= london_today(utcnow()):
-                ack(
-                    response_action="errors",
-                    errors={"pause": "Pick a date after today, or leave this empty."},
-                )
-                return
+        team, user = team_of(body), body["user"]["id"]
         preferences.save_choices(
             settings,
-            team_of(body),
-            body["user"]["id"],
+            team,
+            user,
             cadence=_value(values, "cadence") or preferences.DEFAULT_CADENCE,
             prefer_other_org="yes" in (_value(values, "cross_org") or []),
             want=_value(values, "want") or [],
             offer=_value(values, "offer") or [],
             exclusions=_value(values, "exclude") or [],
-            paused_until=paused_until,
+            paused_until=paused_until_of(view),
             organisation=(_value(values, "org") or "").strip(),
             opted_in="leave" not in (_value(values, "leave") or []),
         )
-        ack()
-
-    def after_preferences(body: dict, view: dict, client) -> None:
-        team, user = team_of(body), body["user"]["id"]
         info = client.users_info(user=user).get("user", {})
         preferences.remember_name(
             settings, team, user, info.get("real_name") or info.get("name") or ""
@@ -80,7 +82,9 @@ def register(app, services: Services) -> None:
         channel = _metadata(view).get("channel")
         choices = preferences.get_choices(settings, team, user)
         if channel and choices is not None:
-            client.chat_postEphemeral(channel=channel, user=user, text=ui.saved_text(choices))
+            client.chat_postEphemeral(
+                channel=channel, user=user, text=ui.saved_text(choices, next_round_date(utcnow()))
+            )
 
     def check_takeaway(ack, view: dict) -> None:
         text = (
@@ -118,5 +122,5 @@ def register(app, services: Services) -> None:
             text=ui.TAKEAWAY_SAVED,
         )
 
-    app.view_submission(ui.CALLBACK_PREFERENCES)(ack=save_preferences, lazy=[after_preferences])
+    app.view_submission(ui.CALLBACK_PREFERENCES)(ack=check_preferences, lazy=[save_preferences])
     app.view_submission(ui.CALLBACK_TAKEAWAY)(ack=check_takeaway, lazy=[save_takeaway])

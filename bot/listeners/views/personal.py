@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import json
 
+from slack_sdk.webhook import WebhookClient
+
 from bot import clock
 from bot.listeners.context import Services, team_of
-from bot.listeners.personal import erase, publish_home
+from bot.listeners.personal import erase, journal_message, publish_home
 from bot.reflection import journal
 from bot.reflection.leaders import update_leader
-from bot.reflection.schedule import ScheduleError
+from bot.reflection.schedule import Schedule
 from bot.ui import journal as journal_ui
 
 
@@ -29,11 +30,11 @@ def _value(values: dict, block: str):
 def register(app, services: Services) -> None:
     settings = services.settings
 
-    def save_settings(ack, body, view, client):
+    def settings_changes(view) -> dict:
         values = view["state"]["values"]
         quiet = _value(values, "quiet") or "none"
         start, _, end = quiet.partition("-") if quiet != "none" else (None, None, None)
-        changes = {
+        return {
             "cadence": _value(values, "cadence"),
             "day": _value(values, "day"),
             "local_time": _value(values, "time"),
@@ -43,15 +44,30 @@ def register(app, services: Services) -> None:
             "focus_themes": ",".join(_value(values, "focus") or []),
             "guidance_after_answer": bool(_value(values, "guidance")),
         }
+
+    def check_settings(ack, view):
+        """Checked in the ack (pure, no database), so a problem shows on the form itself."""
+        changes = settings_changes(view)
         try:
-            update_leader(settings, team_of(body), body["user"]["id"], **changes)
-        except ScheduleError as problem:
+            Schedule(
+                changes["cadence"] or "weekly",
+                changes["day"] or "fri",
+                changes["local_time"] or "09:30",
+                changes["time_zone"] or "Europe/London",
+                clock.utcnow().date(),
+                changes["quiet_start"],
+                changes["quiet_end"],
+            )
+        except ValueError as problem:
             ack(response_action="errors", errors={"time": str(problem)})
             return
         ack()
+
+    def save_settings(body, view, client):
+        update_leader(settings, team_of(body), body["user"]["id"], **settings_changes(view))
         publish_home(services, client, team_of(body), body["user"]["id"])
 
-    def save_pause(ack, body, view, client):
+    def check_pause(ack, view):
         raw = _value(view["state"]["values"], "until")
         try:
             until = dt.date.fromisoformat(raw)
@@ -62,10 +78,13 @@ def register(app, services: Services) -> None:
             ack(response_action="errors", errors={"until": "Pick a date after today."})
             return
         ack()
+
+    def save_pause(body, view, client):
+        until = dt.date.fromisoformat(_value(view["state"]["values"], "until"))
         update_leader(settings, team_of(body), body["user"]["id"], paused_until=until)
         publish_home(services, client, team_of(body), body["user"]["id"])
 
-    def save_edit(ack, body, view):
+    def check_edit(ack, view):
         text = (
             view["state"]["values"][journal_ui.EDIT_BLOCK][journal_ui.EDIT_ACTION].get("value")
             or ""
@@ -77,11 +96,22 @@ def register(app, services: Services) -> None:
             )
             return
         ack()
-        entry_id = json.loads(view.get("private_metadata") or "{}").get("entry")
+
+    def save_edit(body, view):
+        text = view["state"]["values"][journal_ui.EDIT_BLOCK][journal_ui.EDIT_ACTION].get("value")
+        metadata = json.loads(view.get("private_metadata") or "{}")
         leader_id = journal.leader_id_for(settings, team_of(body), body["user"]["id"])
-        # Not theirs (or malformed): nothing changes.
-        with contextlib.suppress(journal.NotYours, TypeError, ValueError):
-            journal.edit_entry(settings, leader_id, int(entry_id), text)
+        try:
+            journal.edit_entry(settings, leader_id, int(metadata.get("entry")), text or "")
+        except (journal.NotYours, TypeError, ValueError):
+            return  # not theirs (or malformed): nothing changes
+        if metadata.get("response_url"):
+            blocks, fallback = journal_message(
+                services, team_of(body), body["user"]["id"], note=journal_ui.EDITED_TEXT
+            )
+            WebhookClient(metadata["response_url"]).send(
+                text=fallback, blocks=blocks, response_type="ephemeral", replace_original=True
+            )
 
     def ack_forget(ack):
         ack()
@@ -90,7 +120,8 @@ def register(app, services: Services) -> None:
         erase(services, client, team_of(body), body["user"]["id"], context.bot_user_id)
         publish_home(services, client, team_of(body), body["user"]["id"])
 
-    app.view_submission(journal_ui.CALLBACK_SETTINGS)(save_settings)
-    app.view_submission(journal_ui.CALLBACK_PAUSE)(save_pause)
-    app.view_submission(journal_ui.CALLBACK_EDIT)(save_edit)
+    # Values are checked in the ack; the writes and App Home's redraw come after it.
+    app.view_submission(journal_ui.CALLBACK_SETTINGS)(ack=check_settings, lazy=[save_settings])
+    app.view_submission(journal_ui.CALLBACK_PAUSE)(ack=check_pause, lazy=[save_pause])
+    app.view_submission(journal_ui.CALLBACK_EDIT)(ack=check_edit, lazy=[save_edit])
     app.view_submission(journal_ui.CALLBACK_FORGET)(ack=ack_forget, lazy=[confirm_forget])
