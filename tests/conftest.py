@@ -113,3 +113,20 @@ def postgres_url() -> str:
     if not postgres_available():
         pytest.skip(f"PostgreSQL is not reachable at {POSTGRES_URL}")
     return POSTGRES_URL
+
+
+@pytest.fixture
+def fresh_database(postgres_url):
+    """A PostgreSQL database of the test's own, dropped after it: tests never share the
+    server's `test` database, whose schema another checkout may have migrated."""
+    import psycopg
+
+    from bot.db.engine import dispose_engines
+
+    name = f"tandem_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(postgres_url, autocommit=True) as connection:
+        connection.execute(f'CREATE DATABASE "{name}"')
+    yield postgres_url.rsplit("/", 1)[0] + f"/{name}"
+    dispose_engines()
+    with psycopg.connect(postgres_url, autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -411,8 +411,10 @@ def test_the_model_writes_the_paragraph_from_theme_names_alone(slack):
 
 
 @pytest.mark.postgres
-def test_two_schedulers_claiming_the_same_digest_on_postgresql_post_it_once(postgres_url, tmp_path):
-    settings = make_settings(tmp_path, DATABASE_URL=postgres_url)
+def test_two_schedulers_claiming_the_same_digest_on_postgresql_post_it_once(
+    fresh_database, tmp_path
+):
+    settings = make_settings(tmp_path, DATABASE_URL=fresh_database)
     channel = f"CPG{tmp_path.name[-8:].upper()}"
     config = configure_digest(settings, "TPGTEST", channel)
     results: list = []

@@ -5,8 +5,10 @@ embedding model; the model path talks to a local OpenAI-compatible stub over HTT
 """
 
 import json
+from pathlib import Path
 
 import pytest
+import yaml
 
 from bot.guidance.composer import stands_alone
 from bot.guidance.service import GuidanceService, PreviousTurn
@@ -232,6 +234,27 @@ def test_no_way_a_leader_asks_for_a_document_is_refused(offline):
             refused.append((kind, text))
     assert refused == []
     assert offline.answer("How do I build trust with partners?").kind == "answer"
+
+
+PROBES = yaml.safe_load(
+    (Path(__file__).parent / "support" / "conversation_probes.yaml").read_text("utf-8")
+)["probes"]
+ACCEPTED = {
+    "question": {"answer", "out_of_scope", "not_grounded", "clarify"},
+    "more_on": {"more_on", "clarify"},  # "more on 5" after three points asks which
+    "injection": {"injection", "out_of_scope", "not_grounded"},
+}
+
+
+@pytest.mark.parametrize("probe", PROBES, ids=lambda probe: probe["text"][:40])
+def test_each_probe_is_read_as_its_writer_meant(offline, probe):
+    previous = None
+    if probe.get("after_answer"):
+        first = offline.answer("How do I rebuild trust with the council after a failed joint bid?")
+        previous = PreviousTurn.from_memory(first.memory())
+    answer = offline.answer(probe["text"], previous=previous)
+    expected = probe["expect"]
+    assert answer.kind in ACCEPTED.get(expected, {expected})
 
 
 def test_questions_about_journals_in_general_are_still_answered(offline):

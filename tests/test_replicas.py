@@ -9,16 +9,14 @@ import socket
 import subprocess
 import sys
 import time
-import uuid
 from collections import Counter
 from zoneinfo import ZoneInfo
 
 import httpx
-import psycopg
 import pytest
 from sqlalchemy import insert
 
-from bot.db.engine import dispose_engines, get_engine
+from bot.db.engine import get_engine
 from bot.db.models import Leader
 from bot.reflection.schedule import DAYS
 from sandbox.workspace import Workspace, WorkspaceServer
@@ -27,17 +25,6 @@ from tests.support.waiting import wait_until
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 SECRET, TOKEN, TEAM = "replica-secret", "xoxb-replica-token", "T0REPLICA"
-
-
-@pytest.fixture
-def fresh_database(postgres_url):
-    name = f"tandem_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(postgres_url, autocommit=True) as connection:
-        connection.execute(f'CREATE DATABASE "{name}"')
-    yield postgres_url.rsplit("/", 1)[0] + f"/{name}"
-    dispose_engines()
-    with psycopg.connect(postgres_url, autocommit=True) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def _workspace(leaders: int) -> Workspace:

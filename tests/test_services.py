@@ -20,22 +20,7 @@ from tests.conftest import make_settings
 def db_settings(request, tmp_path):
     if request.param == "sqlite":
         return make_settings(tmp_path)
-    url = request.getfixturevalue("postgres_url")
-    settings = make_settings(tmp_path, DATABASE_URL=url)
-    from sqlalchemy import text
-
-    from bot.db.engine import get_engine
-
-    with get_engine(settings).begin() as connection:
-        for table in (
-            "processed_events",
-            "tandem_threads",
-            "document_feedback",
-            "feedback_votes",
-            "rate_windows",
-        ):
-            connection.execute(text(f"DELETE FROM {table}"))
-    return settings
+    return make_settings(tmp_path, DATABASE_URL=request.getfixturevalue("fresh_database"))
 
 
 def _body(event_id, ts="1.0", channel="D1"):

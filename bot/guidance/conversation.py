@@ -19,14 +19,19 @@ REFUSALS = ("privacy", "ranking", "posting", "coercive", "injection")
 CONVERSATION = ("greeting", "thanks", "help", "more_on", "something_else", "follow_up")
 FOLLOW_UP_MAX_WORDS = 14
 _ORDINALS = {
-    "one": 1,
-    "first": 1,
-    "two": 2,
-    "second": 2,
-    "three": 3,
-    "third": 3,
-    "four": 4,
-    "fourth": 4,
+    word: number
+    for number, words in enumerate(
+        (
+            ("one", "first", "1st"),
+            ("two", "second", "2nd"),
+            ("three", "third", "3rd"),
+            ("four", "fourth", "4th"),
+            ("five", "fifth", "5th"),
+            ("six", "sixth", "6th"),
+        ),
+        start=1,
+    )
+    for word in words
 }
 
 
