@@ -53,8 +53,9 @@ calibrate: setup ## re-choose the scope gate's threshold on the dev split and wr
 audit: setup ## the HTTP abuse set, hostile links and privacy-on-disk checks, with pass counts
 	$(BIN)/pytest -q tests/test_http_abuse.py tests/test_safety.py tests/test_erasure_reach.py
 
-screenshot: setup ## refresh docs/sandbox.png from the browser test
-	TANDEM_SCREENSHOT=$(CURDIR)/docs/sandbox.png $(BIN)/pytest -q tests/sandbox/test_sandbox_browser.py
+screenshot: setup ## refresh docs/sandbox.png and docs/journey.png (the journey's key steps) from the browser tests
+	TANDEM_SCREENSHOT=$(CURDIR)/docs/sandbox.png TANDEM_JOURNEY=$(CURDIR)/docs/journey.png \
+		$(BIN)/pytest -q tests/sandbox/test_sandbox_browser.py tests/sandbox/test_journey.py
 
 clean:
 	rm -rf $(VENV) .tandem .pytest_cache .ruff_cache

@@ -14,6 +14,8 @@ from rich.text import Text
 
 from bot.settings import get_settings
 
+# Flags are declared with metavar="": typer 0.29 with click 8.5 would otherwise print a flag
+# such as --reset as "--reset <bool>", as if it took a value.
 app = typer.Typer(help="Tandem: collaborative leadership reflection.", no_args_is_help=True)
 kb_app = typer.Typer(help="The curated knowledge base.", no_args_is_help=True)
 db_app = typer.Typer(help="The database.", no_args_is_help=True)
@@ -95,7 +97,7 @@ def kb_ingest() -> None:
 def kb_search(
     query: Annotated[str, typer.Argument(help="The query, or - for one query per stdin line.")],
     k: Annotated[int, typer.Option("--k", min=1, max=20)] = 3,
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    as_json: Annotated[bool, typer.Option("--json", metavar="")] = False,
 ) -> None:
     """Hybrid search of the knowledge base."""
     from bot.knowledge.retrieval import get_retriever
@@ -151,7 +153,7 @@ def ask(
     question: Annotated[
         str | None, typer.Argument(help="Your question, or - for one per stdin line.")
     ] = None,
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    as_json: Annotated[bool, typer.Option("--json", metavar="")] = False,
 ) -> None:
     """Ask for guidance. With no question, starts an interactive session."""
     from bot.guidance.service import GuidanceService
@@ -198,7 +200,9 @@ def _interactive(service) -> None:
 
 @app.command("serve")
 def serve(
-    http: Annotated[bool, typer.Option("--http", help="HTTP mode instead of Socket Mode.")] = False,
+    http: Annotated[
+        bool, typer.Option("--http", metavar="", help="HTTP mode instead of Socket Mode.")
+    ] = False,
     host: Annotated[
         str,
         typer.Option(
@@ -243,7 +247,9 @@ def serve(
 def sandbox(
     port: Annotated[int, typer.Option("--port")] = 3000,
     host: Annotated[str, typer.Option("--host")] = "127.0.0.1",
-    reset: Annotated[bool, typer.Option("--reset", help="Start with a clean workspace.")] = False,
+    reset: Annotated[
+        bool, typer.Option("--reset", metavar="", help="Start with a clean workspace.")
+    ] = False,
 ) -> None:
     """A local Slack-compatible workspace with Tandem wired in, to try in a browser."""
     from sandbox.run import run_sandbox
@@ -279,7 +285,7 @@ def _parse_at(at: str | None):
 @jobs_app.command("tick")
 def jobs_tick(
     at: Annotated[str | None, typer.Option("--at", help="Run as of this ISO 8601 instant.")] = None,
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    as_json: Annotated[bool, typer.Option("--json", metavar="")] = False,
 ) -> None:
     """One pass of all scheduled work: check-ins, reminders, invitations, purges."""
     from bot.logging_setup import configure_logging
@@ -346,7 +352,7 @@ def leaders_import(
     team: Annotated[
         str | None, typer.Option("--team", help="Slack team id (default: ask Slack).")
     ] = None,
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    as_json: Annotated[bool, typer.Option("--json", metavar="")] = False,
 ) -> None:
     """Enrol a cohort: consent=yes enrols; others get an invitation DM on the next tick."""
     from pathlib import Path

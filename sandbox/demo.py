@@ -13,8 +13,9 @@ import time
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from bot.reflection.journal import add_entry, leader_id_for, recent_entries
-from bot.reflection.leaders import enrol
+from bot.clock import utcnow
+from bot.reflection.journal import add_entry, recent_entries
+from bot.reflection.leaders import enrol, get_leader
 from bot.reflection.schedule import Schedule, due_occurrence
 from bot.settings import Settings
 from sandbox.workspace import Workspace
@@ -28,6 +29,9 @@ LONDON = ZoneInfo("Europe/London")
 CIRCLE = "C0CIRCLE"
 GENERAL = "C0GENERAL"
 DEMO_SOURCE = "demo"  # the journal source of the reflections the demo starts with
+# Demo colleagues write about twice a week: when the clock moves, anyone who has written
+# nothing for this long shares again, so a digest has themes whichever week the clock reaches.
+SHARE_AGAIN_AFTER = dt.timedelta(days=3)
 
 
 @dataclass(frozen=True)
@@ -225,14 +229,22 @@ def enrol_demo_leaders(settings: Settings, team_id: str) -> list[str]:
 
 def seed_shared_reflections(settings: Settings, team_id: str) -> int:
     """This week's reflections that enrolled demo leaders shared with the team, written
-    through Tandem's own journal (which tags their themes); returns how many."""
+    through Tandem's own journal (which tags their themes); returns how many.
+
+    Run again whenever the clock moves: anyone who has written nothing for SHARE_AGAIN_AFTER
+    (of sandbox time) shares again, so a fast-forward never leaves the digest without themes. Someone who
+    erased their data or left check-ins is left alone."""
     written = 0
     for leader in DEMO_LEADERS:
         if not (leader.checkins and leader.shared_reflection):
             continue
-        leader_id = leader_id_for(settings, team_id, leader.user_id)
-        if leader_id is None or recent_entries(settings, leader_id, limit=1):
-            continue  # a database kept from an earlier demo already has their words
+        enrolled = get_leader(settings, team_id, leader.user_id)
+        if enrolled is None or enrolled.status != "active":
+            continue
+        leader_id = enrolled.id
+        latest = recent_entries(settings, leader_id, limit=1)
+        if latest and utcnow() - latest[0].created_at < SHARE_AGAIN_AFTER:
+            continue  # they have written lately (perhaps a database kept from an earlier demo)
         add_entry(settings, leader_id, leader.shared_reflection, sharing="team", source=DEMO_SOURCE)
         written += 1
     return written

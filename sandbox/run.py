@@ -278,6 +278,7 @@ class Sandbox:
                 self.clock.advance(dt.timedelta(days=1))
             else:
                 raise ValueError(f"unknown step {step!r}")
+            seed_shared_reflections(self.settings, self.ws.team_id)
         return {k: v for k, v in self.tick().items() if v}
 
     def enrolled_leaders(self) -> set[str]:

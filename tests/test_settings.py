@@ -19,3 +19,16 @@ def test_a_plain_postgresql_url_works_as_written_and_slack_url_gets_its_slash():
     )
     assert settings.resolved_database_url == "postgresql+psycopg://tandem@db/tandem"
     assert settings.slack_api_url == "http://x/api/"
+
+
+def test_cli_flags_show_no_value_placeholder_in_help():
+    """`--reset` takes no value, so help must not print it as `--reset <bool>`."""
+    from typer.testing import CliRunner
+
+    from bot.cli import app
+
+    for command in (["sandbox"], ["peers", "match"], ["digest", "run"], ["serve"], ["ask"]):
+        shown = CliRunner().invoke(app, [*command, "--help"], env={"COLUMNS": "120"})
+        assert shown.exit_code == 0, (command, shown.output)
+        flags = re.findall(r"--(reset|json|http|dry-run)\s+(<bool>)?", shown.output)
+        assert flags and all(placeholder == "" for _flag, placeholder in flags), shown.output

@@ -83,10 +83,13 @@ def run(
         bool,
         typer.Option(
             "--dry-run",
+            metavar="",
             help="Show it without posting. What it shows is fixed as the period's digest.",
         ),
     ] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the digest as data.")] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", metavar="", help="Print the digest as data.")
+    ] = False,
 ) -> None:
     """Post the digest due at --at (the latest scheduled one), once; or just show it."""
     from bot.cli import _parse_at

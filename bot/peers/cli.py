@@ -62,9 +62,9 @@ def match(
         str | None, typer.Option("--at", help="As of this ISO 8601 instant (default: now).")
     ] = None,
     dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="Match and show; write and send nothing.")
+        bool, typer.Option("--dry-run", metavar="", help="Match and show; write and send nothing.")
     ] = False,
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    as_json: Annotated[bool, typer.Option("--json", metavar="")] = False,
     seed: Annotated[int | None, typer.Option("--seed", help="Override the round's seed.")] = None,
 ) -> None:
     """Run this period's matching round (once), or preview it with --dry-run."""

@@ -321,9 +321,26 @@ function renderElement(element, block, ctx, inInput = false) {
       control.node = toggle;
       break;
     }
-    case 'datepicker':
-      node = h('input', { type: 'date', class: `field${inInput ? '' : ' inline'}`, value: element.initial_date || '', dataset: meta, onchange: (e) => send(e.target.value || null) });
+    case 'datepicker': {
+      // Shown dd/mm/yyyy whatever the browser's language (a native date input follows it,
+      // so an en-US browser would show mm/dd/yyyy); the calendar button opens the native picker.
+      const shown = h('input', {
+        type: 'text', class: `field date${inInput ? '' : ' inline'}`, value: britishDate(element.initial_date), dataset: meta,
+        placeholder: 'dd/mm/yyyy', inputmode: 'numeric', 'aria-label': plain(block.label) || 'Date',
+        onchange: (e) => send(isoDate(e.target.value)),
+      });
+      const picker = h('input', {
+        type: 'date', class: 'date-native', tabindex: '-1', 'aria-hidden': 'true',
+        onchange: (e) => { shown.value = britishDate(e.target.value); shown.dispatchEvent(new Event('change')); },
+      });
+      const calendar = h('button', {
+        type: 'button', class: 'btn btn-sm', 'aria-label': 'Choose a date', title: 'Choose a date',
+        onclick: () => { picker.value = isoDate(shown.value) || ''; if (picker.showPicker) picker.showPicker(); },
+      }, '📅');
+      node = h('span', { class: 'date-field' }, shown, calendar, picker);
+      control.node = shown;
       break;
+    }
     case 'timepicker':
       node = h('input', { type: 'time', class: `field${inInput ? '' : ' inline'}`, value: element.initial_time || '', dataset: meta, onchange: (e) => send(e.target.value || null) });
       break;
@@ -351,6 +368,21 @@ function renderElement(element, block, ctx, inInput = false) {
   }
   control.node = control.node || node;
   return node;
+}
+
+/** '2026-11-30' -> '30/11/2026' (British), and back; anything unreadable -> '' or null. */
+function britishDate(iso) {
+  const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(iso || '');
+  return match ? `${match[3]}/${match[2]}/${match[1]}` : '';
+}
+
+function isoDate(typed) {
+  const match = /^\s*(\d{1,2})\/(\d{1,2})\/(\d{4})\s*$/.exec(typed || '');
+  if (!match) return null;
+  const [day, month, year] = [Number(match[1]), Number(match[2]), Number(match[3])];
+  const date = new Date(Date.UTC(year, month - 1, day));
+  if (date.getUTCMonth() !== month - 1 || date.getUTCDate() !== day) return null;
+  return date.toISOString().slice(0, 10);
 }
 
 function groupedOptions(element, list, isSelected) {
@@ -381,6 +413,7 @@ function collectInputs(root) {
       const checked = [...field.querySelectorAll('input:checked')].map((i) => i.value);
       value = type === 'radio_buttons' ? (checked[0] || null) : checked;
     } else if (type === 'datetimepicker') value = field.value ? Math.floor(new Date(field.value).getTime() / 1000) : null;
+    else if (type === 'datepicker') value = isoDate(field.value);
     else value = field.value === '' ? null : field.value;
     (values[block] = values[block] || {})[action] = value;
   }
@@ -390,11 +423,15 @@ function collectInputs(root) {
 function missingRequired(root) {
   const errors = {};
   for (const wrapper of root.querySelectorAll('[data-input="1"]')) {
-    if (wrapper.dataset.optional) continue;
     const field = wrapper.querySelector('[data-action]');
     if (!field) continue;
     // Like Slack's client: only a truly empty field is stopped here; anything else goes to
     // the app, which may answer with response_action: errors.
+    if (field.dataset.type === 'datepicker' && field.value.trim() && !isoDate(field.value)) {
+      errors[wrapper.dataset.block] = 'Please give a date as dd/mm/yyyy, for example 30/11/2026.';
+      continue;
+    }
+    if (wrapper.dataset.optional) continue;
     const empty = field.classList.contains('choices') ? !field.querySelector('input:checked') : !String(field.value || '');
     if (empty) errors[wrapper.dataset.block] = 'Please complete this required field.';
   }
@@ -473,7 +510,8 @@ function restoreInputs(root, values) {
     if (field.classList.contains('choices')) {
       const wanted = new Set([].concat(value));
       for (const input of field.querySelectorAll('input')) input.checked = wanted.has(input.value);
-    } else if (field.dataset.type !== 'datetimepicker') field.value = value;
+    } else if (field.dataset.type === 'datepicker') field.value = britishDate(value);
+    else if (field.dataset.type !== 'datetimepicker') field.value = value;
   }
 }
 

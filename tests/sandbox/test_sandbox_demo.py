@@ -106,6 +106,14 @@ def test_a_digest_set_up_in_the_demo_shows_a_theme_on_its_day_exactly_as_preview
     assert (config.day, config.local_time, config.k) == ("mon", "15:00", 5)
 
     # A week on, check-ins arrive; Grace reflects and shares it with the team.
+    grace = leader_id_for(sandbox.settings, TEAM, GRACE)
+
+    def grace_entries():
+        with session_scope(sandbox.settings) as session:
+            return session.scalars(
+                select(JournalEntry.created_at).where(JournalEntry.leader_id == grace)
+            ).all()
+
     moved = page.post("/ui/clock", json={"user": AMARA, "step": "next_monday"}).json()
     assert moved["sent"]["checkins"] == sum(1 for d in DEMO_LEADERS if d.checkins)
     checkin = wait_until(
@@ -124,16 +132,9 @@ def test_a_digest_set_up_in_the_demo_shows_a_theme_on_its_day_exactly_as_preview
         "reflection": {"text": "I rang our council partner just to listen. Trust is growing."},
         "sharing": {"choice": "team"},
     }
+    before = len(grace_entries())  # the demo's, and perhaps a fresh one from the move
     page.post("/ui/submit", json={"user": GRACE, "view_id": reflect["id"], "values": written})
-    grace = leader_id_for(sandbox.settings, TEAM, GRACE)
-
-    def grace_entries():
-        with session_scope(sandbox.settings) as session:
-            return session.scalars(
-                select(JournalEntry.created_at).where(JournalEntry.leader_id == grace)
-            ).all()
-
-    stamped = max(wait_until(lambda: len(grace_entries()) == 2 and grace_entries()))
+    stamped = max(wait_until(lambda: len(grace_entries()) == before + 1 and grace_entries()))
     sandbox_now = sandbox.clock.naive_utc()
     assert sandbox_now - dt.timedelta(minutes=5) < stamped <= sandbox_now  # sandbox time
 
@@ -158,3 +159,23 @@ def test_a_digest_set_up_in_the_demo_shows_a_theme_on_its_day_exactly_as_preview
     kinds = [b["type"] for b in preview["blocks"]]
     preview_detail = preview["blocks"][kinds.index("divider") + 1 :]
     assert [b.get("text") for b in detail["blocks"]] == [b.get("text") for b in preview_detail]
+
+
+def test_three_weeks_of_fast_forward_still_leave_a_digest_with_themes(page, sandbox):
+    """Demo colleagues share again each week of sandbox time, so a newcomer who has played
+    with the clock for weeks still sees a theme when they try a digest (a journey dead end)."""
+    for _ in range(3):
+        page.post("/ui/clock", json={"user": AMARA, "step": "next_monday"}).raise_for_status()
+    page.post("/ui/post", json={"user": AMARA, "channel": CIRCLE, "text": "/tandem digest preview"})
+    preview = wait_until(
+        lambda: [
+            m
+            for m in ephemeral(page, AMARA, CIRCLE)
+            if "Preview" in blocks_text(m) and f"{in_london(sandbox):%A %d %B}" in blocks_text(m)
+        ]
+    )[-1]
+    assert ("Trust and relationships", "5–9") in THEME_LINE.findall(blocks_text(preview))
+    moved = page.post("/ui/clock", json={"user": AMARA, "step": "next_digest"}).json()
+    assert moved["sent"].get("digests") == 1
+    posts = [m for m in bot_answers(page, AMARA, CIRCLE) if "digest" in m["text"]]
+    assert posts[-1]["text"].startswith("This week's reflection digest: 1 theme")
