@@ -314,12 +314,19 @@ def load_section() -> dict:
     return run()
 
 
+def growth_section() -> dict:
+    from bench.growth import run
+
+    return run()
+
+
 SECTIONS = {
     "retrieval": retrieval_section,
     "slack": slack_section,
     "checkins": checkins_section,
     "peers": peers_section,
     "load": load_section,
+    "growth": growth_section,
 }
 
 

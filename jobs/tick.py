@@ -17,16 +17,17 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, bindparam, or_, select, update
 
 from bot.db.engine import scrub, session_scope
 from bot.db.models import CheckIn, Leader, OutboxSend, utcnow
 from bot.guidance.ledger import purge_expired
 from bot.metrics import TICK_STAGE_FAILURES
+from bot.reflection.due import next_due_of
 from bot.reflection.journal import purge_older_than
 from bot.reflection.leaders import focus_of, schedule_of
 from bot.reflection.prompts import choose_question, question_by_id
-from bot.reflection.schedule import due_occurrence, next_local
+from bot.reflection.schedule import due_for, next_local
 from bot.services.delivery import MAX_ATTEMPTS, Delivery, post, send_once
 from bot.settings import Settings
 from bot.slack_client import TeamClients
@@ -146,30 +147,33 @@ def _insert_ignoring_duplicates(session, rows: list[dict]) -> None:
     session.execute(statement, rows)
 
 
+# A tick for an instant older than this is a replay of the past, not the scheduler's minute.
+REPLAY_BEFORE = dt.timedelta(minutes=5)
+
+
 def plan_checkins(settings: Settings, now: dt.datetime) -> int:
-    """Insert ledger rows for every check-in due now that has none yet; returns how many."""
+    """Insert ledger rows for every check-in due now that has none yet; returns how many.
+
+    Only leaders whose next-due instant has come are read (an indexed range), and each of
+    them gets a fresh one afterwards, so an idle tick reads next to nothing. A tick for an
+    instant already past (`tandem jobs tick --at`, a replay) reads everyone, as instants
+    are worked out from the present on."""
     with session_scope(settings) as session:
-        leaders = session.scalars(select(Leader).where(Leader.status == "active")).all()
-        due: dict[int, tuple[Leader, object]] = {}
-        for leader in leaders:
-            try:
-                schedule = schedule_of(leader)
-                occurrence = due_occurrence(schedule, now)
-            except ValueError:
-                continue
-            if occurrence is None:
-                continue
-            local_today = now.replace(tzinfo=dt.UTC).astimezone(schedule.zone).date()
-            if leader.paused_until and local_today < leader.paused_until:
-                continue
-            if leader.snoozed_until and now < leader.snoozed_until:
-                continue
-            due[leader.id] = (leader, occurrence)
-        if not due:
+        active = select(Leader).where(Leader.status == "active")
+        if now < utcnow() - REPLAY_BEFORE:
+            leaders = list(session.scalars(active))
+        else:  # two index ranges: never worked out yet, and come due
+            leaders = [
+                *session.scalars(active.where(Leader.next_due_at.is_(None))),
+                *session.scalars(active.where(Leader.next_due_at <= now)),
+            ]
+        if not leaders:
             return 0
-        existing = set()
+        for leader in leaders:
+            session.expunge(leader)
         history: dict[int, list[str]] = {}
-        ids = list(due)
+        planned: dict[int, set[str]] = {}
+        ids = [leader.id for leader in leaders]
         for start in range(0, len(ids), 500):
             chunk = ids[start : start + 500]
             for leader_id, period_key, question_id in session.execute(
@@ -177,13 +181,22 @@ def plan_checkins(settings: Settings, now: dt.datetime) -> int:
                     CheckIn.leader_id.in_(chunk)
                 )
             ):
-                existing.add((leader_id, period_key))
+                planned.setdefault(leader_id, set()).add(period_key)
                 history.setdefault(leader_id, []).append(question_id)
-        todo = [
-            (leader.id, leader.skip_next, focus_of(leader), occurrence)
-            for leader, occurrence in due.values()
-            if (leader.id, occurrence.period_key) not in existing
-        ]
+    todo = []
+    for leader in leaders:
+        try:
+            occurrence = due_for(
+                schedule_of(leader),
+                now,
+                paused_until=leader.paused_until,
+                snoozed_until=leader.snoozed_until,
+                planned=planned.get(leader.id, set()),
+            )
+        except ValueError:
+            continue
+        if occurrence is not None:
+            todo.append((leader.id, leader.skip_next, focus_of(leader), occurrence))
     claimed_at = utcnow()
     rows = []
     for leader_id, skip, focus, occurrence in todo:
@@ -220,7 +233,39 @@ def plan_checkins(settings: Settings, now: dt.datetime) -> int:
                 .where(Leader.id.in_(leader_ids), Leader.snoozed_until.is_not(None))
                 .values(snoozed_until=None)
             )
+    _advance_next_due(settings, leaders, planned, rows, now)
     return sum(1 for r in rows if r["status"] == "due")
+
+
+def _advance_next_due(settings, leaders, planned, rows, now: dt.datetime) -> None:
+    """Give every leader this tick looked at their next instant, now that their check-in
+    (if one was due) is planned. Written only where next_due_at is still what the tick
+    read: a schedule changed meanwhile has already set its own."""
+    for row in rows:
+        planned.setdefault(row["leader_id"], set()).add(row["period_key"])
+    planned_now = {row["leader_id"] for row in rows}
+    changes = []
+    for leader in leaders:
+        if leader.id in planned_now:
+            leader.snoozed_until = None  # planning ended any snooze, as written above
+        changes.append(
+            {
+                "leader_id": leader.id,
+                "seen": leader.next_due_at,
+                "next_due": next_due_of(leader, now, planned.get(leader.id, set())),
+            }
+        )
+    statement = (
+        update(Leader.__table__)
+        .where(
+            Leader.__table__.c.id == bindparam("leader_id"),
+            Leader.__table__.c.next_due_at.is_not_distinct_from(bindparam("seen")),
+        )
+        .values(next_due_at=bindparam("next_due"))
+    )
+    for start in range(0, len(changes), 1000):
+        with session_scope(settings) as session:
+            session.connection().execute(statement, changes[start : start + 1000])
 
 
 @dataclass(frozen=True)

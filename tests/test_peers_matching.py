@@ -8,7 +8,7 @@ import time
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.peers.matching import ALONE, NO_MATCH, REPEAT_WINDOW, Candidate, match
+from bot.peers.matching import ALONE, NO_MATCH, REPEAT_WINDOW, Candidate, common_themes, match
 
 THEMES = ("trust", "safety", "power", "system", "conflict")
 ORGS = ("", "Northshire ICB", "St Anne's Hospice", "Westvale Council")
@@ -245,3 +245,48 @@ def test_a_large_round_keeps_every_promise_and_is_quick():
     for group in result.groups:
         for a, b in _pairs_in(group):
             assert _allowed(people[a], people[b])
+
+
+def test_a_round_too_big_to_compare_every_pair_keeps_every_promise(monkeypatch):
+    """Past EXACT_UP_TO free people, partners come from samples: the promises still hold,
+    and pairs share nearly as many themes as when every pair is compared."""
+    rng = random.Random(8)
+    users = [f"U{i:05d}" for i in range(3000)]
+    candidates = [
+        Candidate(
+            user,
+            f"Org {rng.randrange(40)}",
+            frozenset(rng.sample(THEMES, rng.randint(1, 3))),
+            frozenset(rng.sample(THEMES, rng.randint(1, 3))),
+            True,
+            frozenset(rng.sample(users, 2)) - {user} if rng.random() < 0.05 else frozenset(),
+        )
+        for user in users
+    ]
+    shuffled = users[:]
+    rng.shuffle(shuffled)
+    history = {frozenset(shuffled[i : i + 2]): 1 for i in range(0, len(shuffled), 2)}
+    exact = match(candidates, history, seed=3)
+    monkeypatch.setattr("bot.peers.matching.EXACT_UP_TO", 600)
+    monkeypatch.setattr("bot.peers.matching.SAMPLE", 300)
+    result = match(candidates, history, seed=3)
+    assert result != exact  # the sampled path really ran
+    people = _by_id(candidates)
+    placed = [u for g in result.groups for u in g.members]
+    assert len(placed) == len(set(placed)) == len(users)
+    pairs = [pair for group in result.groups for pair in _pairs_in(group)]
+    for a, b in pairs:
+        assert _allowed(people[a], people[b])
+        assert frozenset((a, b)) not in history
+        assert people[a].organisation != people[b].organisation
+
+    def shared(groups):
+        found = [pair for group in groups for pair in _pairs_in(group)]
+        return sum(len(common_themes(people[a], people[b])) for a, b in found) / len(found)
+
+    chance = sum(
+        len(common_themes(people[a], people[b]))
+        for a, b in zip(shuffled[::2], shuffled[1::2], strict=True)
+    ) / (len(shuffled) // 2)
+    assert shared(result.groups) >= 0.95 * shared(exact.groups)
+    assert shared(result.groups) >= 1.4 * chance

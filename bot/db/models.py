@@ -14,6 +14,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    event,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -149,11 +150,24 @@ class Leader(Base):
     invited_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
     enrolled_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    # When the tick should next look at this leader (naive UTC), kept by keep_next_due on
+    # every change that can move it, so an idle tick reads only who is due. Never later
+    # than the truth; empty means "not worked out yet", which the tick treats as due.
+    next_due_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
 
     __table_args__ = (
         UniqueConstraint("team_id", "slack_user_id", name="uq_leaders_team_user"),
         Index("ix_leaders_status", "status"),
+        Index("ix_leaders_status_next_due", "status", "next_due_at"),
     )
+
+
+@event.listens_for(Leader, "before_insert")
+@event.listens_for(Leader, "before_update")
+def _keep_next_due(mapper, connection, leader: Leader) -> None:
+    from bot.reflection.due import keep_next_due  # domain rules, loaded on first write
+
+    keep_next_due(connection, leader)
 
 
 class CheckIn(Base):

@@ -13,7 +13,9 @@ How an introduction comes about, so anyone can explain one:
   met before subtracts a penalty that fades with how many rounds ago it was.
 - Greedy on each person's best candidates (found with small matrix products, so themes
   act as buckets without any O(n^2) Python loop), repeated on whoever is left until no
-  two people left can be matched at that tier. After tier 0 a short augmenting step swaps
+  two people left can be matched at that tier. In a big round (more than EXACT_UP_TO
+  free) each person's candidates come from a seeded sample of SAMPLE others, keeping the
+  work linear; once few are left every pair is compared again. After tier 0 a short augmenting step swaps
   two leftovers into an existing pair (u-x and v-y instead of x-y) where that avoids a
   repeat or a same-organisation match.
 - Odd numbers: anyone still left joins the best-fitting pair they are compatible with, as
@@ -37,6 +39,11 @@ COMPLEMENTARY_WEIGHT = 2.0
 CROSS_ORG_BONUS = 1.0
 TOP_K = 16  # best candidates kept per person in each pass
 BLOCK = 512  # rows per matrix block: bounds memory at ~BLOCK x n
+# Above this many people still free, each block of rows looks for partners among a seeded
+# sample of SAMPLE of them (plus everyone who sat out last round), so a pass costs n x SAMPLE
+# rather than n^2; at or below it every pair is compared, exactly as for a small round.
+EXACT_UP_TO = 4096
+SAMPLE = 1024
 AUGMENT_LIMIT = 200  # leftovers considered by the augmenting step
 MAX_REASONS = 3
 
@@ -181,6 +188,8 @@ class _Space:
         span = len(themes) * (SHARED_WEIGHT + 2 * COMPLEMENTARY_WEIGHT) + CROSS_ORG_BONUS
         self.priority_unit = span + RECENCY_PENALTY + 1.0
         self.tier_unit = 3 * self.priority_unit
+        self.seed = seed
+        self.passes = 0
         self.group_of = np.full(n, -1, np.int64)
         self.groups: list[list[int]] = []
 
@@ -253,9 +262,11 @@ class _Space:
         """Each free person's best TOP_K usable partners among the free, best first."""
         found_a, found_b, found_key = [], [], []
         k = min(TOP_K, len(free))
+        self.passes += 1
         for start in range(0, len(free), BLOCK):
             rows = free[start : start + BLOCK]
-            key = self._candidate_keys(rows, free, limit)
+            cols = self._columns(free, rows, start)
+            key = self._candidate_keys(rows, cols, limit)
             if k < key.shape[1]:
                 top = np.argpartition(-key, k - 1, axis=1)[:, :k]
             else:
@@ -265,7 +276,7 @@ class _Space:
             values = key[r, c]
             keep = np.isfinite(values)
             found_a.append(rows[r[keep]])
-            found_b.append(free[c[keep]])
+            found_b.append(cols[c[keep]])
             found_key.append(values[keep].astype(np.float64))
         a, b, keys = np.concatenate(found_a), np.concatenate(found_b), np.concatenate(found_key)
         low, high = np.minimum(a, b), np.maximum(a, b)
@@ -280,6 +291,16 @@ class _Space:
             (np.maximum(ranks_low, ranks_high), np.minimum(ranks_low, ranks_high), -keys)
         )
         return low[order], high[order]
+
+    def _columns(self, free: np.ndarray, rows: np.ndarray, start: int) -> np.ndarray:
+        """Whom a block of rows is compared with: everyone free in a small round; in a big
+        one a seeded sample, with the block itself and whoever sat out last round."""
+        if len(free) <= EXACT_UP_TO:
+            return free
+        rng = np.random.default_rng([self.seed, 2, self.passes, start])
+        sample = rng.choice(free, SAMPLE, replace=False)
+        waiting = free[self.sat_out[free] > 0]
+        return np.unique(np.concatenate([sample, rows, waiting]))
 
     # --- building groups -----------------------------------------------------------
 

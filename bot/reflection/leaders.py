@@ -17,6 +17,7 @@ from bot.knowledge.taxonomy import load_taxonomy
 from bot.reflection.schedule import Schedule, ScheduleError, validate
 from bot.settings import Settings
 
+IMPORT_BATCH = 1000  # rows written per transaction once the whole file has been checked
 USER_ID = re.compile(r"^[UW][A-Z0-9]+$")
 IMPORT_COLUMNS = ("slack_user_id", "organisation", "time_zone", "cadence", "day", "time", "consent")
 
@@ -114,7 +115,7 @@ class ImportReport:
 
 def import_leaders(settings: Settings, team_id: str, text: str) -> ImportReport:
     """Cohort onboarding: consent=yes enrols; anything else invites. Bad rows are reported by
-    line and skipped; good rows still import."""
+    line and skipped; good rows still import, written in batches once all are checked."""
     report = ImportReport()
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
     headers = [h.strip() for h in (reader.fieldnames or [])]
@@ -124,6 +125,7 @@ def import_leaders(settings: Settings, team_id: str, text: str) -> ImportReport:
         return report
     themes = {t.slug for t in load_taxonomy(settings.knowledge_dir / "taxonomy.yaml")}
     seen: set[str] = set()
+    valid: list[dict] = []  # every row is checked before any is written
     rows, line = enumerate(reader, start=2), 1
     while True:
         try:
@@ -145,7 +147,21 @@ def import_leaders(settings: Settings, team_id: str, text: str) -> ImportReport:
             report.problems.append(f"line {line}: {values['user']} appears more than once")
             continue
         seen.add(values["user"])
-        _import_row(settings, team_id, values, report)
+        valid.append(values)
+    for start in range(0, len(valid), IMPORT_BATCH):
+        batch = valid[start : start + IMPORT_BATCH]
+        with session_scope(settings) as session:
+            existing = {
+                leader.slack_user_id: leader
+                for leader in session.scalars(
+                    select(Leader).where(
+                        Leader.team_id == team_id,
+                        Leader.slack_user_id.in_([values["user"] for values in batch]),
+                    )
+                )
+            }
+            for values in batch:
+                _import_row(session, team_id, values, report, existing.get(values["user"]))
     return report
 
 
@@ -182,37 +198,35 @@ def _validate_row(row: dict, themes: set[str]) -> dict:
     }
 
 
-def _import_row(settings: Settings, team_id: str, values: dict, report: ImportReport) -> None:
-    with session_scope(settings) as session:
-        leader = find_leader(session, team_id, values["user"])
-        if leader is None:
-            leader = Leader(
-                team_id=team_id, slack_user_id=values["user"], anchor_date=utcnow().date()
-            )
-            session.add(leader)
-        elif leader.status == "active":
-            report.updated += 1
-        leader.organisation = values["organisation"]
-        leader.time_zone = values["time_zone"]
-        leader.cadence, leader.day, leader.local_time = (
-            values["cadence"],
-            values["day"],
-            values["local_time"],
-        )
-        if values["consent"]:
-            if leader.status != "active":
-                report.enrolled += 1
-            leader.status, leader.consent_source = "active", "programme"
-            leader.enrolled_at = leader.enrolled_at or utcnow()
-        elif leader.status != "active":
-            leader.status = "invited"
-            leader.invited_at = None  # the next tick sends the invitation
-            report.invited += 1
-        session.flush()
-        if values["peers"] or values["peer_themes"]:
-            from bot.peers import preferences  # imported here: peers builds on this module
+def _import_row(
+    session: Session, team_id: str, values: dict, report: ImportReport, leader: Leader | None
+) -> None:
+    if leader is None:
+        leader = Leader(team_id=team_id, slack_user_id=values["user"], anchor_date=utcnow().date())
+        session.add(leader)
+    elif leader.status == "active":
+        report.updated += 1
+    leader.organisation = values["organisation"]
+    leader.time_zone = values["time_zone"]
+    leader.cadence, leader.day, leader.local_time = (
+        values["cadence"],
+        values["day"],
+        values["local_time"],
+    )
+    if values["consent"]:
+        if leader.status != "active":
+            report.enrolled += 1
+        leader.status, leader.consent_source = "active", "programme"
+        leader.enrolled_at = leader.enrolled_at or utcnow()
+    elif leader.status != "active":
+        leader.status = "invited"
+        leader.invited_at = None  # the next tick sends the invitation
+        report.invited += 1
+    if values["peers"] or values["peer_themes"]:
+        from bot.peers import preferences  # imported here: peers builds on this module
 
-            preferences.import_preferences(session, leader, values)
+        session.flush()  # preferences need the leader's id
+        preferences.import_preferences(session, leader, values)
 
 
 def today_local(leader: Leader) -> dt.date:

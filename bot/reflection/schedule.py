@@ -192,3 +192,95 @@ def upcoming(
     if arrival is None or not skip_next:
         return arrival, None
     return next_occurrence(schedule, utc(arrival)), arrival
+
+
+# --- when a leader is next due, for the tick's index -----------------------------------
+
+# Stored for a leader who will never be due (a schedule that no longer parses), so the
+# tick's "next due" index passes over them until a change makes the schedule usable.
+NEVER = dt.datetime(9999, 12, 31)
+# How many future moments next_due looks at before settling for a safe early answer.
+_LOOKAHEAD = 8
+
+
+def due_for(
+    schedule: Schedule,
+    now_utc: dt.datetime,
+    *,
+    paused_until: dt.date | None = None,
+    snoozed_until: dt.datetime | None = None,
+    planned: frozenset[str] | set[str] = frozenset(),
+) -> Occurrence | None:
+    """The check-in the tick should plan at `now_utc`, if any: due, not too late, not
+    already planned, and neither paused (by local date) nor snoozed."""
+    occurrence = due_occurrence(schedule, now_utc)
+    if occurrence is None or occurrence.period_key in planned:
+        return None
+    local_today = now_utc.replace(tzinfo=dt.UTC).astimezone(schedule.zone).date()
+    if paused_until and local_today < paused_until:
+        return None
+    if snoozed_until and now_utc < snoozed_until:
+        return None
+    return occurrence
+
+
+def _occurrences_from(schedule: Schedule, start: dt.date):
+    """Scheduled (period key, local date) pairs from the period holding `start`, oldest first."""
+    if schedule.cadence == "monthly":
+        year, month = start.year, start.month
+        while True:
+            first = dt.date(year, month, 1)
+            offset = (DAYS.index(schedule.day) - first.weekday()) % 7
+            yield f"M{year}-{month:02d}", first + dt.timedelta(days=offset)
+            year, month = (year, month + 1) if month < 12 else (year + 1, 1)
+    week = start - dt.timedelta(days=start.weekday())
+    anchor_monday = schedule.anchor - dt.timedelta(days=schedule.anchor.weekday())
+    prefix = "W" if schedule.cadence == "weekly" else "F"
+    while True:
+        if schedule.cadence == "weekly" or not ((week - anchor_monday).days // 7) % 2:
+            iso = week.isocalendar()
+            yield f"{prefix}{iso.year}-{iso.week:02d}", _occurrence_date(schedule, week)
+        week += dt.timedelta(weeks=1)
+
+
+def next_due(
+    schedule: Schedule,
+    after_utc: dt.datetime,
+    *,
+    paused_until: dt.date | None = None,
+    snoozed_until: dt.datetime | None = None,
+    planned: frozenset[str] | set[str] = frozenset(),
+) -> dt.datetime:
+    """The first instant at or after `after_utc` at which the tick would plan a check-in.
+
+    `due_for` can only turn true when an occurrence falls due, a pause ends (local
+    midnight) or a snooze ends, so only those instants are tried, with `due_for` itself as
+    the judge: the index and the tick cannot disagree. Never later than the truth; if
+    nothing turns up within a few periods the last instant tried is returned, which only
+    means the tick looks again then."""
+    zone = schedule.zone
+    start = after_utc
+    if paused_until is not None:
+        start = max(start, to_utc(local_at(paused_until, dt.time(0, 0), zone)))
+    if snoozed_until is not None:
+        start = max(start, snoozed_until)
+    candidates = [start]
+    first_date = (start - LATE_WINDOW).replace(tzinfo=dt.UTC).astimezone(zone).date()
+    at = parse_time(schedule.local_time)
+    for _key, date in _occurrences_from(schedule, first_date - dt.timedelta(days=1)):
+        due = to_utc(out_of_quiet_hours(local_at(date, at, zone), schedule))
+        if due > start:
+            candidates.append(due)
+        if len(candidates) > _LOOKAHEAD:
+            break
+    candidates.sort()
+    for moment in candidates:
+        if due_for(
+            schedule,
+            moment,
+            paused_until=paused_until,
+            snoozed_until=snoozed_until,
+            planned=planned,
+        ):
+            return moment
+    return candidates[-1]

@@ -1,0 +1,90 @@
+"""Each leader's next-due instant, kept right whatever changes their schedule.
+
+The tick reads only leaders whose `next_due_at` has come (an indexed range), so an idle
+tick costs the same at 100,000 leaders as at 1,000. Every ORM write to a leader passes
+through `keep_next_due` (a mapper event in bot/db/models.py); the tick sets it itself
+after planning, since it writes with bulk statements.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import inspect, select
+
+from bot.clock import utcnow
+from bot.db.models import CheckIn, Leader
+from bot.reflection.schedule import LATE_WINDOW, NEVER, Schedule, next_due
+
+# Everything next_due_at depends on, besides the check-ins already planned.
+SCHEDULE_FIELDS = (
+    "status",
+    "cadence",
+    "day",
+    "local_time",
+    "time_zone",
+    "quiet_start",
+    "quiet_end",
+    "anchor_date",
+    "paused_until",
+    "snoozed_until",
+)
+# A period planned longer ago than this cannot be the one due at or after now.
+PLANNED_LOOKBACK = dt.timedelta(days=70) + LATE_WINDOW
+
+
+def next_due_of(
+    leader: Leader, after: dt.datetime, planned: frozenset[str] | set[str] = frozenset()
+) -> dt.datetime | None:
+    """When the tick should next look at `leader`; None for anyone not taking part."""
+    if leader.status != "active":
+        return None
+    try:
+        schedule = Schedule(
+            cadence=leader.cadence or "weekly",
+            day=leader.day or "fri",
+            local_time=leader.local_time or "09:30",
+            time_zone=leader.time_zone or "Europe/London",
+            anchor=leader.anchor_date or after.date(),
+            quiet_start=leader.quiet_start,
+            quiet_end=leader.quiet_end,
+        )
+    except ValueError:
+        return NEVER  # an unusable schedule is never due (the tick skipped it before too)
+    return next_due(
+        schedule,
+        after,
+        paused_until=leader.paused_until,
+        snoozed_until=leader.snoozed_until,
+        planned=planned,
+    )
+
+
+def planned_periods(connection, leader_ids: list[int], after: dt.datetime) -> dict[int, set]:
+    """The periods each leader already has a check-in for, near enough to matter."""
+    planned: dict[int, set] = {}
+    for start in range(0, len(leader_ids), 500):
+        rows = connection.execute(
+            select(CheckIn.leader_id, CheckIn.period_key).where(
+                CheckIn.leader_id.in_(leader_ids[start : start + 500]),
+                CheckIn.due_at >= after - PLANNED_LOOKBACK,
+            )
+        )
+        for leader_id, period_key in rows:
+            planned.setdefault(leader_id, set()).add(period_key)
+    return planned
+
+
+def keep_next_due(connection, leader: Leader) -> None:
+    """Before a leader row is written: work out next_due_at again if anything it depends
+    on changed (or the row is new)."""
+    state = inspect(leader)
+    if state.persistent and not any(
+        state.attrs[name].history.has_changes() for name in SCHEDULE_FIELDS
+    ):
+        return
+    now = utcnow()
+    planned = set()
+    if leader.id is not None:
+        planned = planned_periods(connection, [leader.id], now).get(leader.id, set())
+    leader.next_due_at = next_due_of(leader, now, planned)
