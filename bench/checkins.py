@@ -1,7 +1,11 @@
-"""One tick that sends 10,000 due check-ins to the local workspace server.
+"""One tick that sends 10,000 due check-ins to the Slack stand-in, in its own process.
 
 Baseline in the same run: the same number of bare chat.postMessage calls with the same
-worker count, which is what the local server itself can take.
+payload and worker count. The stand-in runs as a separate process (so its work does not
+share the sender's interpreter) and is drained between phases. Tandem is measured as it
+runs by default, with the posting budget on; its rate is set above what one process can
+send, so the budget's own cost shows without it binding. A run with the budget off shows
+that cost by difference.
 """
 
 from __future__ import annotations
@@ -12,100 +16,146 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from pydantic import SecretStr
 from rich.console import Console
 from sqlalchemy import insert
 
-from bench.harness import TOKEN, workspace_and_tandem
+from bench.standin import TOKEN, separate_workspace
 from bot.settings import Settings
 
 console = Console()
 LEADERS = 10_000
 MONDAY_0900_GMT = dt.datetime(2026, 11, 30, 9, 0)
+NEVER_BINDS = 100_000  # posts a second: far above what one process sends
+
+
+def _leaders(count: int) -> list[dict]:
+    from bot.db.models import utcnow
+
+    return [
+        {
+            "team_id": "T0BENCH",
+            "slack_user_id": f"U{n:05d}",
+            "display_name": f"Leader {n}",
+            "organisation": f"Org {n % 40}",
+            "time_zone": "Europe/London",
+            "cadence": "weekly",
+            "day": "mon",
+            "local_time": "09:00",
+            "skip_next": False,
+            "focus_themes": "",
+            "guidance_after_answer": True,
+            "status": "active",
+            "consent_source": "programme",
+            "anchor_date": dt.date(2026, 1, 5),
+            "created_at": utcnow(),
+        }
+        for n in range(count)
+    ]
+
+
+def _measured(standin, work) -> dict:
+    """Wall time and CPU (this process: the sender; the stand-in's own) of one phase."""
+    standin.drain()
+    wall, cpu, standin_cpu = time.perf_counter(), time.process_time(), standin.cpu_seconds()
+    result = work()
+    return {
+        "result": result,
+        "wall_s": time.perf_counter() - wall,
+        "sender_cpu_s": time.process_time() - cpu,
+        "standin_cpu_s": standin.cpu_seconds() - standin_cpu,
+    }
 
 
 def run(leaders: int = LEADERS) -> dict:
     from bot.db.engine import get_engine
-    from bot.db.models import Leader, utcnow
+    from bot.db.models import Leader
     from bot.slack_client import TeamClients, make_web_client
     from bot.ui.checkins import checkin_message
     from jobs.tick import deliver_checkins, plan_checkins
 
-    with tempfile.TemporaryDirectory() as tmp:
-        base = Settings(_env_file=None, TANDEM_DATA_DIR=tmp)
-        with workspace_and_tandem(
-            base, users=leaders, database=Path(tmp) / "bench.db", slack_sends_per_second=0
-        ) as (
-            ws,
-            settings,
-            _t,
-        ):
-            engine = get_engine(settings)
-            rows = [
-                {
-                    "team_id": "T0BENCH",
-                    "slack_user_id": f"U{n:05d}",
-                    "display_name": f"Leader {n}",
-                    "organisation": f"Org {n % 40}",
-                    "time_zone": "Europe/London",
-                    "cadence": "weekly",
-                    "day": "mon",
-                    "local_time": "09:00",
-                    "skip_next": False,
-                    "focus_themes": "",
-                    "guidance_after_answer": True,
-                    "status": "active",
-                    "consent_source": "programme",
-                    "anchor_date": dt.date(2026, 1, 5),
-                    "created_at": utcnow(),
-                }
-                for n in range(leaders)
-            ]
-            with engine.begin() as connection:
-                connection.execute(insert(Leader), rows)
+    with tempfile.TemporaryDirectory() as tmp, separate_workspace(leaders) as standin:
+        settings = Settings(_env_file=None, TANDEM_DATA_DIR=tmp).model_copy(
+            update={
+                "slack_api_url": standin.api_url,
+                "slack_bot_token": SecretStr(TOKEN),
+                "database_url": f"sqlite:///{Path(tmp) / 'bench.db'}",
+            }
+        )
+        with get_engine(settings).begin() as connection:
+            connection.execute(insert(Leader), _leaders(leaders))
 
-            client = make_web_client(settings, TOKEN)
-            blocks, text = checkin_message(
-                0, "A baseline question of typical length?", "Good morning."
+        client = make_web_client(settings, TOKEN)
+        blocks, text = checkin_message(0, "A baseline question of typical length?", "Good morning.")
+
+        def bare_post(n: int):
+            # The same payload as a check-in, so the baseline differs only by Tandem's work.
+            return client.chat_postMessage(
+                channel=f"U{n:05d}",
+                text=text,
+                blocks=blocks,
+                metadata={"event_type": "bench", "event_payload": {"n": n}},
             )
 
-            def bare_post(n: int):
-                # The same payload as a check-in, so the baseline differs only by Tandem's work.
-                return client.chat_postMessage(
-                    channel=f"U{n:05d}",
-                    text=text,
-                    blocks=blocks,
-                    metadata={"event_type": "bench", "event_payload": {"n": n}},
-                )
-
-            started = time.perf_counter()
+        def bare():
             with ThreadPoolExecutor(settings.delivery_workers) as pool:
-                list(pool.map(bare_post, range(leaders)))
-            baseline_s = time.perf_counter() - started
+                return len(list(pool.map(bare_post, range(leaders))))
 
+        baseline = _measured(standin, bare)
+
+        phases = {}
+        for name, budget, week in (("budget_on", NEVER_BINDS, 0), ("budget_off", 0, 1)):
+            configured = settings.model_copy(update={"slack_sends_per_second": budget})
+            at = MONDAY_0900_GMT + dt.timedelta(days=7 * week)
             started = time.perf_counter()
-            planned = plan_checkins(settings, MONDAY_0900_GMT)
+            planned = plan_checkins(configured, at)
             plan_s = time.perf_counter() - started
-            started = time.perf_counter()
-            sent = deliver_checkins(settings, MONDAY_0900_GMT, TeamClients(settings))
-            send_s = time.perf_counter() - started
-            replay = deliver_checkins(settings, MONDAY_0900_GMT, TeamClients(settings))
+            phase = _measured(
+                standin, lambda c=configured, a=at: deliver_checkins(c, a, TeamClients(c))
+            )
+            phase["planned"], phase["plan_s"] = planned, plan_s
+            phase["replayed_tick_sent"] = deliver_checkins(configured, at, TeamClients(configured))
+            phases[name] = phase
+    summary = standin.summary
+
+    def rates(phase: dict) -> dict:
+        sent = phase["result"]
+        return {
+            "sent": sent,
+            "seconds": phase["wall_s"],
+            "per_s": sent / phase["wall_s"],
+            "sender_cpu_ms_per_send": phase["sender_cpu_s"] * 1000 / sent,
+            "standin_cpu_ms_per_send": phase["standin_cpu_s"] * 1000 / sent,
+        }
 
     result = {
         "leaders": leaders,
-        "planned": planned,
-        "sent": sent,
-        "replayed_tick_sent": replay,
-        "plan_s": plan_s,
-        "deliver_s": send_s,
-        "throughput_per_s": sent / send_s,
-        "plan_overhead_ms_per_leader": plan_s * 1000 / leaders,
-        "baseline_post_only_s": baseline_s,
-        "baseline_per_s": leaders / baseline_s,
+        "standin": "separate process, drained between phases",
+        "baseline": rates(baseline),
+        "tandem_default_budget_on": rates(phases["budget_on"])
+        | {
+            "planned": phases["budget_on"]["planned"],
+            "plan_s": phases["budget_on"]["plan_s"],
+            "replayed_tick_sent": phases["budget_on"]["replayed_tick_sent"],
+        },
+        "tandem_budget_off": rates(phases["budget_off"]),
+        "standin_summary": summary,
     }
+    on, off, base = (
+        result["tandem_default_budget_on"],
+        result["tandem_budget_off"],
+        result["baseline"],
+    )
+    result["ratio_to_baseline"] = on["per_s"] / base["per_s"]
+    result["budget_cpu_ms_per_send"] = on["sender_cpu_ms_per_send"] - off["sender_cpu_ms_per_send"]
     console.print(
-        f"Tick with {leaders:,} due check-ins: planned in {plan_s:.1f} s "
-        f"({result['plan_overhead_ms_per_leader']:.2f} ms/leader), delivered {sent:,} in {send_s:.1f} s "
-        f"({result['throughput_per_s']:.0f}/s); replayed tick sent {replay}. Baseline: bare "
-        f"chat.postMessage x{leaders:,} took {baseline_s:.1f} s ({result['baseline_per_s']:.0f}/s)."
+        f"Tick with {leaders:,} due check-ins (stand-in in its own process): planned in "
+        f"{on['plan_s']:.1f} s; delivered {on['sent']:,} in {on['seconds']:.1f} s "
+        f"({on['per_s']:.0f}/s, {on['sender_cpu_ms_per_send']:.2f} ms CPU a send) with the "
+        f"posting budget on, {off['per_s']:.0f}/s ({off['sender_cpu_ms_per_send']:.2f} ms) with it "
+        f"off; replayed tick sent {on['replayed_tick_sent']}. Baseline, bare chat.postMessage: "
+        f"{base['per_s']:.0f}/s ({base['sender_cpu_ms_per_send']:.2f} ms CPU a post). "
+        f"Tandem/baseline {result['ratio_to_baseline']:.2f}x; the budget costs "
+        f"{result['budget_cpu_ms_per_send']:.2f} ms CPU a send."
     )
     return result

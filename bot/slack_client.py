@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from urllib.error import URLError
+import http.client
+import io
+import select
+import threading
+from urllib.error import HTTPError, URLError
+from urllib.parse import urlsplit
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -53,8 +58,35 @@ def retry_handlers():
     ]
 
 
+class _Connections(threading.local):
+    """Each thread's open connections to Slack, one per host."""
+
+    def __init__(self) -> None:
+        self.open: dict[tuple[str, str, int | None], http.client.HTTPConnection] = {}
+
+
+def _dropped(connection: http.client.HTTPConnection) -> bool:
+    """An idle kept-alive connection the server has closed reads as ready (at end of file)."""
+    sock = connection.sock
+    if sock is None:
+        return True
+    try:
+        return bool(select.select([sock], [], [], 0)[0])
+    except (OSError, ValueError):
+        return True
+
+
 class InstrumentedWebClient(WebClient):
-    """A WebClient that counts calls by API method and outcome."""
+    """A WebClient that counts calls by API method and outcome, and keeps its connections.
+
+    slack_sdk opens a new connection (a TLS handshake against Slack) for every call; this
+    client keeps one per thread and host alive. Failures surface as urllib's would: a request
+    that never went out as URLError, a lost answer as the socket error itself, an error
+    status as HTTPError, so the retry handlers and the outbox treat them as before."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._connections = _Connections()
 
     def api_call(self, api_method: str, **kwargs):
         try:
@@ -69,6 +101,48 @@ class InstrumentedWebClient(WebClient):
             raise
         SLACK_API_CALLS.labels(method=api_method, outcome="ok").inc()
         return response
+
+    def _perform_urllib_http_request_internal(self, url: str, req) -> dict:
+        parts = urlsplit(url)
+        if self.proxy is not None or parts.scheme not in ("http", "https"):
+            return super()._perform_urllib_http_request_internal(url, req)
+        key = (parts.scheme, parts.hostname or "", parts.port)
+        connection = self._connections.open.get(key)
+        if connection is not None and _dropped(connection):
+            connection.close()
+            connection = None
+        if connection is None:
+            if parts.scheme == "https":
+                connection = http.client.HTTPSConnection(
+                    parts.hostname, parts.port, timeout=self.timeout, context=self.ssl
+                )
+            else:
+                connection = http.client.HTTPConnection(
+                    parts.hostname, parts.port, timeout=self.timeout
+                )
+            self._connections.open[key] = connection
+        target = parts.path + (f"?{parts.query}" if parts.query else "")
+        headers = {name: str(value) for name, value in req.header_items()}
+        try:
+            try:
+                connection.request("POST", target, body=req.data, headers=headers)
+            except OSError as failure:  # as urllib: the request did not go out whole
+                raise URLError(failure) from failure
+            response = connection.getresponse()
+            body = response.read()
+        except BaseException:
+            connection.close()
+            self._connections.open.pop(key, None)
+            raise
+        if response.will_close:
+            connection.close()
+            self._connections.open.pop(key, None)
+        if not 200 <= response.status < 300:
+            raise HTTPError(url, response.status, response.reason, response.msg, io.BytesIO(body))
+        if response.msg.get_content_type() == "application/gzip":
+            return {"status": response.status, "headers": response.msg, "body": body}
+        charset = response.msg.get_content_charset() or "utf-8"
+        return {"status": response.status, "headers": response.msg, "body": body.decode(charset)}
 
 
 def make_web_client(settings: Settings, token: str | None = None) -> WebClient:

@@ -12,6 +12,7 @@ import datetime as dt
 import logging
 import os
 import socket
+import time
 import uuid
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
@@ -376,8 +377,9 @@ def _send_group(
 ) -> list[dict]:
     """Renew a few claims, then send them; rows taken over as stale are left to their taker."""
     ours = _renew_claims(settings, [item.checkin_id for item in group], claimant)
+    renewed_at = time.monotonic()
     outcomes = (
-        send_checkin(settings, item, now, clients, claimant)
+        send_checkin(settings, item, now, clients, claimant, renewed_at)
         for item in group
         if item.checkin_id in ours
     )
@@ -391,39 +393,46 @@ def _renew_claims(settings: Settings, ids: list[int], claimant: str) -> set[int]
     living sender keeps its rows, and a dead one's rows pass to another replica. Renewing a
     small group at a time keeps the gap between renewal and send far below that."""
     with session_scope(settings) as session:
-        session.execute(
-            update(CheckIn)
-            .where(CheckIn.id.in_(ids), CheckIn.status == "claimed", CheckIn.claimed_by == claimant)
-            .values(claimed_at=utcnow())
-        )
         return set(
             session.scalars(
-                select(CheckIn.id).where(
+                update(CheckIn)
+                .where(
                     CheckIn.id.in_(ids),
                     CheckIn.status == "claimed",
                     CheckIn.claimed_by == claimant,
                 )
+                .values(claimed_at=utcnow())
+                .returning(CheckIn.id)
             )
         )
 
 
 def _record_sent(settings: Settings, outcomes: list[dict]) -> int:
-    """Mark sends in one transaction; a crash before this is what the history check covers."""
+    """Mark sends in one statement; a crash before this is what the history check covers."""
     if not outcomes:
         return 0
+    sent_at = utcnow()
     with session_scope(settings) as session:
-        for outcome in outcomes:
-            session.execute(
-                update(CheckIn)
-                .where(CheckIn.id == outcome["id"], CheckIn.status == "claimed")
-                .values(
-                    status="sent",
-                    sent_at=utcnow(),
-                    channel_id=outcome["channel"],
-                    message_ts=outcome["ts"],
-                    reminder_due_at=outcome["reminder_at"],
-                )
-            )
+        session.connection().execute(
+            update(CheckIn)
+            .where(CheckIn.id == bindparam("checkin_id"), CheckIn.status == "claimed")
+            .values(
+                status="sent",
+                sent_at=sent_at,
+                channel_id=bindparam("channel"),
+                message_ts=bindparam("ts"),
+                reminder_due_at=bindparam("reminder_at"),
+            ),
+            [
+                {
+                    "checkin_id": outcome["id"],
+                    "channel": outcome["channel"],
+                    "ts": outcome["ts"],
+                    "reminder_at": outcome["reminder_at"],
+                }
+                for outcome in outcomes
+            ],
+        )
     return len(outcomes)
 
 
@@ -433,8 +442,11 @@ def send_checkin(
     now: dt.datetime | None,
     clients: TeamClients,
     claimant: str | None = None,
+    renewed_at: float | None = None,
 ) -> dict | None:
-    """Send one check-in DM; returns what to record, or None when it could not go."""
+    """Send one check-in DM; returns what to record, or None when it could not go.
+
+    `renewed_at` (monotonic) is when the claimant last renewed this claim, if it just did."""
     now = now or utcnow()
     leader = item.leader
     client = clients.for_team(leader.team_id)
@@ -447,10 +459,20 @@ def send_checkin(
         item.checkin_id, question.text, greeting(leader.display_name, local_now)
     )
 
+    renewed = [renewed_at]
+
     def still_ours() -> bool:
-        """Renewed just before the post: a sender slowed past the stale-claim time (a
-        loaded machine) must not post what its successor has taken over."""
-        return item.checkin_id in _renew_claims(settings, [item.checkin_id], claimant)
+        """Checked just before the post: a sender slowed past the stale-claim time (a
+        loaded machine) must not post what its successor has taken over. A claim renewed
+        less than half the stale-claim time ago cannot have been taken over, so only a
+        slower send asks the database (and renews the claim again)."""
+        trusted = settings.stale_claim_seconds / 2
+        if renewed[0] is not None and time.monotonic() - renewed[0] < trusted:
+            return True
+        if item.checkin_id not in _renew_claims(settings, [item.checkin_id], claimant):
+            return False
+        renewed[0] = time.monotonic()
+        return True
 
     # Posting to the user id lands in their DM with Tandem, without a conversations.open.
     # Claimed before, it may already be in the DM: the outbox looks there first.

@@ -550,3 +550,50 @@ def test_leaders_import_stops_in_one_line_at_a_row_that_is_not_csv(tmp_path):
     [line] = result.stderr.strip().splitlines()
     assert "line 3: not readable as CSV" in line and "xxx" not in line
     assert get_leader(settings, TEAM, "U2") is not None
+
+
+def test_a_sender_slowed_past_half_the_stale_time_does_not_post_a_claim_taken_over(slack):
+    import time
+
+    from jobs.tick import claim_sendable, new_claimant, send_checkin
+
+    join(slack, day="mon", local_time="09:00")
+    settings = slack.settings.model_copy(update={"stale_claim_seconds": 6})
+    plan_checkins(settings, MONDAY_0900_GMT)
+    claimant = new_claimant()
+    [item] = claim_sendable(settings, claimant)
+    with session_scope(settings) as session:  # another replica took it over as stale
+        session.execute(text("UPDATE checkins SET claimed_by = 'successor'"))
+    # Renewed four seconds ago: more than half the stale-claim time, so the sender asks.
+    late = send_checkin(
+        settings, item, MONDAY_0900_GMT, TeamClients(settings), claimant, time.monotonic() - 4
+    )
+    assert late is None
+    assert checkin_messages(slack) == []
+    with session_scope(settings) as session:
+        assert session.scalar(select(CheckIn.claimed_by)) == "successor"
+
+
+def test_delivery_writes_the_ledger_in_batches_not_once_per_send(slack):
+    from sqlalchemy import event
+
+    users = [f"U{n}" for n in range(1, 7)]
+    for n, user in enumerate(users):
+        if n >= 2:
+            slack.ws.add_user(user, name=f"Person {user}", tz="Europe/London")
+        join(slack, user=user, day="mon", local_time="09:00")
+    statements = []
+
+    def listener(_conn, _cursor, statement, *_args):
+        if statement.lstrip().upper().startswith("UPDATE CHECKINS"):
+            statements.append(statement)
+
+    engine = get_engine(slack.settings)
+    event.listen(engine, "before_cursor_execute", listener)
+    try:
+        assert tick(slack, MONDAY_0900_GMT)["checkins"] == 6
+    finally:
+        event.remove(engine, "before_cursor_execute", listener)
+    assert all(len(checkin_messages(slack, user)) == 1 for user in users)
+    # Claim, renew the group, record the sends: the same few statements for any batch size.
+    assert len(statements) <= 3
