@@ -64,6 +64,11 @@ class _Connections(threading.local):
     def __init__(self) -> None:
         self.open: dict[tuple[str, str, int | None], http.client.HTTPConnection] = {}
 
+    def __deepcopy__(self, memo) -> _Connections:
+        # Bolt copies each request (and the client in it) for its lazy listeners: a copy
+        # starts with no connections, which belong to the threads that opened them.
+        return _Connections()
+
 
 def _dropped(connection: http.client.HTTPConnection) -> bool:
     """An idle kept-alive connection the server has closed reads as ready (at end of file)."""
