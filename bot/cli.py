@@ -12,6 +12,7 @@ from rich.markdown import Markdown
 from rich.panel import Panel
 from rich.text import Text
 
+from bot.cli_common import parse_at, team_id
 from bot.settings import get_settings
 
 # Flags are declared with metavar="": typer 0.29 with click 8.5 would otherwise print a flag
@@ -46,11 +47,13 @@ def _lines(arg: str):
 def kb_check() -> None:
     """Validate every knowledge document; exits non-zero on any problem."""
     from bot.knowledge.documents import check_knowledge_base
+    from bot.knowledge.passages import near_duplicate_warnings
     from bot.knowledge.taxonomy import load_taxonomy
 
     settings = get_settings()
     themes = {t.slug for t in load_taxonomy(settings.knowledge_dir / "taxonomy.yaml")}
-    report = check_knowledge_base(settings.knowledge_dir, themes, near_duplicates=True)
+    report = check_knowledge_base(settings.knowledge_dir, themes)
+    report.warnings.extend(near_duplicate_warnings(report.documents))
     for problem in report.problems:
         print(problem, flush=True)
     for warning in report.warnings:
@@ -267,21 +270,6 @@ def run() -> None:
     sandbox()
 
 
-def _parse_at(at: str | None):
-    import datetime as dt
-
-    if not at:
-        return None
-    try:
-        moment = dt.datetime.fromisoformat(at.replace("Z", "+00:00"))
-    except ValueError:
-        err.print(f"'{at}' is not an ISO 8601 time like 2026-11-30T09:00:00Z")
-        raise typer.Exit(2) from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.UTC)
-    return moment.astimezone(dt.UTC).replace(tzinfo=None)
-
-
 @jobs_app.command("tick")
 def jobs_tick(
     at: Annotated[str | None, typer.Option("--at", help="Run as of this ISO 8601 instant.")] = None,
@@ -293,7 +281,7 @@ def jobs_tick(
 
     settings = get_settings()
     configure_logging("WARNING")
-    counts = run_tick(settings, now=_parse_at(at))
+    counts = run_tick(settings, now=parse_at(at))
     if as_json:
         print(json.dumps(counts, sort_keys=True))
     else:
@@ -321,26 +309,6 @@ def jobs_run() -> None:
         scheduler.shutdown()
 
 
-def _team_id(team: str | None) -> str:
-    if team:
-        return team
-    settings = get_settings()
-    if settings.slack_bot_token:
-        from bot.slack_client import make_web_client
-
-        try:
-            return make_web_client(settings, settings.secret_value("slack_bot_token")).auth_test()[
-                "team_id"
-            ]
-        except Exception as error:
-            err.print(
-                f"Could not ask Slack which workspace this is ({type(error).__name__}); pass --team."
-            )
-            raise typer.Exit(2) from None
-    err.print("Pass --team T… (no SLACK_BOT_TOKEN to ask Slack which workspace this is).")
-    raise typer.Exit(2)
-
-
 @leaders_app.command("import")
 def leaders_import(
     file: Annotated[
@@ -357,14 +325,14 @@ def leaders_import(
     """Enrol a cohort: consent=yes enrols; others get an invitation DM on the next tick."""
     from pathlib import Path
 
-    from bot.reflection.leaders import import_leaders
+    from bot.cohort import import_leaders
 
     try:
         text = Path(file).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
         err.print(f"Could not read {file}: {error}")
         raise typer.Exit(2) from None
-    report = import_leaders(get_settings(), _team_id(team), text)
+    report = import_leaders(get_settings(), team_id(team), text)
     if as_json:
         print(
             json.dumps(
@@ -396,7 +364,7 @@ def data_export(
 
     print(
         json.dumps(
-            export_user(get_settings(), _team_id(team), user, actor="admin-cli"),
+            export_user(get_settings(), team_id(team), user, actor="admin-cli"),
             indent=2,
             ensure_ascii=False,
         )
@@ -411,7 +379,7 @@ def data_erase(
     """Erase everything Tandem holds about one person."""
     from bot.privacy import erase_user
 
-    existed = erase_user(get_settings(), _team_id(team), user, actor="admin-cli")
+    existed = erase_user(get_settings(), team_id(team), user, actor="admin-cli")
     console.print(
         "Erased." if existed else "Nothing was held about that person; recorded the request."
     )
@@ -478,8 +446,8 @@ def db_upgrade(revision: str = "head") -> None:
 
 def _add_feature_commands() -> None:
     """Feature packages bring their own command groups (`tandem peers`, `tandem digest`)."""
-    from bot.digests.cli import app as digest_app
-    from bot.peers.cli import app as peers_app
+    from bot.cli_digests import app as digest_app
+    from bot.cli_peers import app as peers_app
 
     app.add_typer(peers_app, name="peers")
     app.add_typer(digest_app, name="digest")

@@ -17,7 +17,7 @@ from bot.db.models import AuditEvent, CheckIn, JournalEntry, Leader, OutboxSend
 from bot.identity import person_key
 from bot.knowledge.taxonomy import load_taxonomy
 from bot.reflection.journal import SHARING
-from bot.reflection.schedule import ScheduleError, validate
+from bot.schedule import ScheduleError, validate
 from bot.settings import Settings
 
 EXPORT_VERSION = 1

@@ -16,7 +16,7 @@ from slack_sdk.errors import SlackApiError
 from bot.digests import service
 from bot.digests.compose import Digest
 from bot.digests.config import DigestSettings, all_configs
-from bot.reflection.schedule import LATE_WINDOW
+from bot.schedule import LATE_WINDOW
 from bot.services import delivery as outbox
 from bot.services.delivery import Delivery, record_failed_send
 from bot.settings import Settings

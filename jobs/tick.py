@@ -22,13 +22,13 @@ from sqlalchemy import and_, bindparam, or_, select, update
 
 from bot.db.engine import scrub, session_scope
 from bot.db.models import CheckIn, Leader, OutboxSend, utcnow
+from bot.db.next_due import next_due_of
 from bot.guidance.ledger import purge_expired
 from bot.metrics import TICK_STAGE_FAILURES
-from bot.reflection.due import next_due_of
 from bot.reflection.journal import purge_older_than
 from bot.reflection.leaders import focus_of, schedule_of
 from bot.reflection.prompts import choose_question, question_by_id
-from bot.reflection.schedule import due_for, next_local
+from bot.schedule import due_for, next_local
 from bot.services.delivery import MAX_ATTEMPTS, Delivery, post, send_once
 from bot.settings import Settings
 from bot.slack_client import TeamClients

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from bot.clock import utcnow
 from bot.reflection.journal import add_entry, recent_entries
 from bot.reflection.leaders import enrol, get_leader
-from bot.reflection.schedule import Schedule, due_occurrence
+from bot.schedule import Schedule, due_occurrence
 from bot.settings import Settings
 from sandbox.workspace import Workspace
 

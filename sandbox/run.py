@@ -250,7 +250,7 @@ class Sandbox:
     def next_digest(self) -> dt.datetime | None:
         """When the workspace's next team digest is due (aware UTC), as Tandem schedules it."""
         from bot.digests.config import all_configs
-        from bot.reflection.schedule import next_occurrence
+        from bot.schedule import next_occurrence
 
         now = self.clock.naive_utc()
         upcoming = [

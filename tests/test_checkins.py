@@ -251,7 +251,7 @@ def test_jobs_tick_cli_prints_counts_as_json_and_honours_at(slack):
 def test_cohort_import_enrols_consenting_rows_invites_the_rest_and_reports_bad_lines(
     slack, tmp_path
 ):
-    from bot.reflection.leaders import import_leaders
+    from bot.cohort import import_leaders
 
     csv_text = (
         "slack_user_id,organisation,time_zone,cadence,day,time,consent\n"

@@ -20,7 +20,7 @@ from bot.digests import service
 from bot.digests.config import configure_digest, get_config
 from bot.reflection.journal import add_entry
 from bot.reflection.leaders import enrol
-from bot.reflection.schedule import to_utc
+from bot.schedule import to_utc
 from bot.slack_client import TeamClients
 from jobs.tick import run_tick
 from tests.conftest import make_settings
@@ -382,7 +382,7 @@ def test_cli_dry_run_json_contract_is_a_release_the_post_then_repeats(slack):
 
 
 def test_cli_refuses_k_below_three():
-    from bot.digests.cli import app
+    from bot.cli_digests import app
 
     result = CliRunner().invoke(
         app, ["configure", "--channel", CHANNEL, "--team", TEAM, "--k", "2"]

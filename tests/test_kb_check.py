@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 
 from bot.knowledge.documents import MAX_QUESTIONS, MIN_QUESTIONS, check_knowledge_base
+from bot.knowledge.passages import near_duplicate_warnings
 from bot.knowledge.taxonomy import load_taxonomy
 from bot.settings import REPO_ROOT
 
@@ -139,14 +140,16 @@ def test_near_duplicate_documents_are_warned_about_not_refused(tmp_path):
     twin = _good().replace(f"id: {GOOD_DOC.stem}", "id: a-twin-of-the-first", 1)
     knowledge = _kb_with(tmp_path, GOOD_DOC.name, _good())
     _kb_with(tmp_path, "a-twin-of-the-first.md", twin)
-    report = check_knowledge_base(knowledge, THEMES, near_duplicates=True)
+    report = check_knowledge_base(knowledge, THEMES)
+    report.warnings.extend(near_duplicate_warnings(report.documents))
     assert report.ok
     [warning] = report.warnings
     assert "near-duplicate of" in warning.message and str(warning).split(":")[0].endswith(".md")
 
 
 def test_the_real_knowledge_base_has_no_near_duplicates():
-    report = check_knowledge_base(REPO_ROOT / "knowledge", THEMES, near_duplicates=True)
+    report = check_knowledge_base(REPO_ROOT / "knowledge", THEMES)
+    report.warnings.extend(near_duplicate_warnings(report.documents))
     assert report.warnings == []
 
 

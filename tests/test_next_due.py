@@ -16,11 +16,12 @@ import pytest
 from sqlalchemy import select, update
 
 from bot import clock
+from bot.cohort import import_leaders
 from bot.db.engine import session_scope
 from bot.db.models import CheckIn, Leader
-from bot.reflection.due import next_due_of, planned_periods
-from bot.reflection.leaders import enrol, import_leaders, update_leader
-from bot.reflection.schedule import NEVER, Schedule, due_for, next_due
+from bot.db.next_due import next_due_of, planned_periods
+from bot.reflection.leaders import enrol, update_leader
+from bot.schedule import NEVER, Schedule, due_for, next_due
 from jobs.tick import plan_checkins
 from tests.conftest import make_settings
 

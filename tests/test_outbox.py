@@ -8,11 +8,12 @@ import logging
 import pytest
 from sqlalchemy import select
 
+from bot.cohort import import_leaders
 from bot.db.engine import session_scope
 from bot.db.models import CheckIn, FailedSend, Leader, OutboxSend
 from bot.digests.config import configure_digest
 from bot.peers.preferences import save_choices
-from bot.reflection.leaders import enrol, import_leaders
+from bot.reflection.leaders import enrol
 from bot.slack_client import TeamClients
 from jobs.tick import run_tick
 from tests.slack_fixtures import running_tandem

@@ -11,6 +11,7 @@ import sys
 import pytest
 from sqlalchemy import func, select
 
+from bot.cohort import import_leaders
 from bot.db.engine import session_scope
 from bot.db.models import JournalEntry, PeerExclusion, PeerGroup, PeerMember, PeerPreference
 from bot.db.models import PeerRound as RoundRow
@@ -21,7 +22,7 @@ from bot.peers.preferences import get_choices, save_choices
 from bot.peers.rounds import plan_round, record_response
 from bot.privacy import erase_user, export_user
 from bot.reflection.journal import add_entry
-from bot.reflection.leaders import get_leader, import_leaders
+from bot.reflection.leaders import get_leader
 from bot.settings import REPO_ROOT
 from bot.slack_client import TeamClients
 from jobs.peers import run_peer_jobs

@@ -18,7 +18,7 @@ from sqlalchemy import insert
 
 from bot.db.engine import get_engine
 from bot.db.models import Leader
-from bot.reflection.schedule import DAYS
+from bot.schedule import DAYS
 from sandbox.workspace import Workspace, WorkspaceServer
 from tests.conftest import make_settings
 from tests.support.waiting import wait_until

@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.reflection.prompts import choose_question, load_questions
-from bot.reflection.schedule import (
+from bot.schedule import (
     Schedule,
     ScheduleError,
     due_occurrence,

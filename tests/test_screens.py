@@ -101,7 +101,7 @@ def test_snoozing_says_when_and_still_lets_them_reflect_now(slack):
 
 
 def test_an_invitation_becomes_its_answer(slack):
-    from bot.reflection.leaders import import_leaders
+    from bot.cohort import import_leaders
 
     import_leaders(
         slack.settings,

@@ -14,6 +14,7 @@ from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.db import next_due  # noqa: F401  registers the next-due hook on every leader write
 from bot.settings import Settings
 
 MIGRATIONS = Path(__file__).parent / "migrations"

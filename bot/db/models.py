@@ -14,7 +14,6 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
-    event,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -160,14 +159,6 @@ class Leader(Base):
         Index("ix_leaders_status", "status"),
         Index("ix_leaders_status_next_due", "status", "next_due_at"),
     )
-
-
-@event.listens_for(Leader, "before_insert")
-@event.listens_for(Leader, "before_update")
-def _keep_next_due(mapper, connection, leader: Leader) -> None:
-    from bot.reflection.due import keep_next_due  # domain rules, loaded on first write
-
-    keep_next_due(connection, leader)
 
 
 class CheckIn(Base):

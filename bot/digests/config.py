@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from bot.db.engine import session_scope
 from bot.db.models import DigestConfig, utcnow
-from bot.reflection.schedule import DAYS, Schedule, ScheduleError, parse_time, validate
+from bot.schedule import DAYS, Schedule, ScheduleError, parse_time, validate
 from bot.settings import Settings
 
 DIGEST_CADENCES = ("weekly", "fortnightly")

@@ -38,7 +38,7 @@ from bot.digests.compose import Digest, DigestInputs, Guide, Library, compose_di
 from bot.digests.config import DigestSettings
 from bot.knowledge.taxonomy import load_taxonomy
 from bot.reflection.prompts import load_questions
-from bot.reflection.schedule import latest_occurrence, next_occurrence, to_utc
+from bot.schedule import latest_occurrence, next_occurrence, to_utc
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)

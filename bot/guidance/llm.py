@@ -26,6 +26,7 @@ from pathlib import Path
 
 import yaml
 
+from bot.knowledge.documents import ADVICE_KINDS
 from bot.knowledge.embeddings import get_encoder
 from bot.knowledge.retrieval import ScoredPassage, SearchOutcome, SearchResult
 from bot.settings import Settings
@@ -40,7 +41,6 @@ MAX_POINTS = 4
 # the time; against another document's bullet, 0.5% of the time.
 SUPPORT_SIMILARITY = 0.5
 STREAM_INTERVAL = 1.0  # seconds between updates of the visible message
-ADVICE_KINDS = ("guidance", "action", "pitfall", "limits")
 
 
 class ModelAnswerRejected(Exception):

@@ -415,9 +415,7 @@ def _section_problems(path: Path, section: Section) -> list[Problem]:
     return problems
 
 
-def check_knowledge_base(
-    knowledge_dir: Path, known_themes: set[str], *, near_duplicates: bool = False
-) -> CheckReport:
+def check_knowledge_base(knowledge_dir: Path, known_themes: set[str]) -> CheckReport:
     report = CheckReport()
     seen: dict[str, Path] = {}
     paths = document_paths(knowledge_dir)
@@ -435,48 +433,7 @@ def check_knowledge_base(
             continue
         seen[doc.id] = path
         report.documents.append(doc)
-    if near_duplicates and len(report.documents) > 1:
-        report.warnings.extend(near_duplicate_warnings(report.documents))
     return report
-
-
-NEAR_DUPLICATE_SIMILARITY = 0.9
-
-
-def near_duplicate_warnings(
-    documents: list[KnowledgeDoc], threshold: float = NEAR_DUPLICATE_SIMILARITY
-) -> list[Problem]:
-    """Pairs of documents whose title, insight and advice say nearly the same thing.
-
-    Each document is the mean of its passages' vectors (the ones the index holds, so a
-    check after an ingest embeds nothing new)."""
-    import numpy as np
-
-    from bot.knowledge.embedcache import CACHE_NAME, EmbeddingCache
-    from bot.knowledge.passages import passages_of
-
-    cache = EmbeddingCache(documents[0].path.parent.parent / CACHE_NAME)
-    rows = []
-    for doc in documents:
-        texts = [p.text for p in passages_of(doc) if p.kind in ("card", "guidance", "action")]
-        vector = cache.encode(texts).mean(axis=0)
-        rows.append(vector / max(float(np.linalg.norm(vector)), 1e-9))
-    cache.save()
-    vectors = np.asarray(rows)
-    similarity = vectors @ vectors.T
-    warnings = []
-    for i in range(len(documents)):
-        for j in range(i + 1, len(documents)):
-            if similarity[i, j] >= threshold:
-                warnings.append(
-                    Problem(
-                        documents[i].path,
-                        2,
-                        f"near-duplicate of {documents[j].path.name} "
-                        f"(similarity {similarity[i, j]:.2f}): merge them or make each distinct",
-                    )
-                )
-    return warnings
 
 
 def load_document(knowledge_dir: Path, doc_id: str, known_themes: set[str]) -> KnowledgeDoc | None:

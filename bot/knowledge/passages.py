@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from bot.knowledge.documents import ADVICE_KINDS, KnowledgeDoc
+from bot.knowledge.documents import ADVICE_KINDS, KnowledgeDoc, Problem
 
 STORY_MAX_CHARS = 700
 _MARKUP = re.compile(r"\*\*|__|(?<!\w)[*_](?=\S)|(?<=\S)[*_](?!\w)")
@@ -82,3 +82,43 @@ def passages_of(doc: KnowledgeDoc) -> list[Passage]:
 
 def first_sentence(text: str) -> str:
     return _SENTENCE_END.split(text.strip(), maxsplit=1)[0]
+
+
+NEAR_DUPLICATE_SIMILARITY = 0.9
+
+
+def near_duplicate_warnings(
+    documents: list[KnowledgeDoc], threshold: float = NEAR_DUPLICATE_SIMILARITY
+) -> list[Problem]:
+    """Pairs of documents whose title, insight and advice say nearly the same thing.
+
+    Each document is the mean of its passages' vectors (the ones the index holds, so a
+    check after an ingest embeds nothing new)."""
+    import numpy as np
+
+    from bot.knowledge.embedcache import CACHE_NAME, EmbeddingCache
+
+    if len(documents) < 2:
+        return []
+    cache = EmbeddingCache(documents[0].path.parent.parent / CACHE_NAME)
+    rows = []
+    for doc in documents:
+        texts = [p.text for p in passages_of(doc) if p.kind in ("card", "guidance", "action")]
+        vector = cache.encode(texts).mean(axis=0)
+        rows.append(vector / max(float(np.linalg.norm(vector)), 1e-9))
+    cache.save()
+    vectors = np.asarray(rows)
+    similarity = vectors @ vectors.T
+    warnings = []
+    for i in range(len(documents)):
+        for j in range(i + 1, len(documents)):
+            if similarity[i, j] >= threshold:
+                warnings.append(
+                    Problem(
+                        documents[i].path,
+                        2,
+                        f"near-duplicate of {documents[j].path.name} "
+                        f"(similarity {similarity[i, j]:.2f}): merge them or make each distinct",
+                    )
+                )
+    return warnings

@@ -40,7 +40,7 @@ from bot.db.models import (
 )
 from bot.peers.matching import Candidate, MatchResult, match
 from bot.peers.preferences import split_themes
-from bot.reflection.schedule import (
+from bot.schedule import (
     Occurrence,
     Schedule,
     due_occurrence,

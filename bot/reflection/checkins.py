@@ -10,7 +10,7 @@ from bot.db.engine import session_scope
 from bot.db.models import CheckIn, Leader, utcnow
 from bot.reflection.journal import NotYours
 from bot.reflection.leaders import schedule_of
-from bot.reflection.schedule import next_local
+from bot.schedule import next_local
 from bot.settings import Settings
 
 

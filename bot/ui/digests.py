@@ -29,7 +29,7 @@ from bot.digests.config import (
     SECTIONS,
     DigestSettings,
 )
-from bot.reflection.schedule import DAYS
+from bot.schedule import DAYS
 from bot.services.safety import escape_mrkdwn
 from bot.ui.journal import DAY_NAMES, TIME_ZONES
 

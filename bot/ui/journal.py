@@ -25,7 +25,7 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.reflection.journal import SHARING, SHARING_LABELS, EntryView
-from bot.reflection.schedule import CADENCES, DAYS
+from bot.schedule import CADENCES, DAYS
 from bot.services.safety import escape_mrkdwn
 
 ACTION_SHARING = "journal_sharing"

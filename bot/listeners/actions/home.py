@@ -12,7 +12,7 @@ from bot.db.models import utcnow
 from bot.listeners.context import Services, team_of
 from bot.listeners.personal import join_checkins, names, publish_home, send_export
 from bot.reflection.leaders import get_leader, schedule_of, today_local, update_leader
-from bot.reflection.schedule import next_local
+from bot.schedule import next_local
 from bot.ui import journal as journal_ui
 
 

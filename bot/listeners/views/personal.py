@@ -12,7 +12,7 @@ from bot.listeners.context import Services, team_of
 from bot.listeners.personal import erase, journal_message, publish_home
 from bot.reflection import journal
 from bot.reflection.leaders import update_leader
-from bot.reflection.schedule import Schedule
+from bot.schedule import Schedule
 from bot.ui import journal as journal_ui
 
 

@@ -2,7 +2,8 @@
 
 The tick reads only leaders whose `next_due_at` has come (an indexed range), so an idle
 tick costs the same at 100,000 leaders as at 1,000. Every ORM write to a leader passes
-through `keep_next_due` (a mapper event in bot/db/models.py); the tick sets it itself
+through `keep_next_due` (a mapper event registered below; `bot.db.engine` imports this
+module, so no session can write a leader without it); the tick sets it itself
 after planning, since it writes with bulk statements.
 """
 
@@ -10,11 +11,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import inspect, select
+from sqlalchemy import event, inspect, select
 
 from bot.clock import utcnow
 from bot.db.models import CheckIn, Leader
-from bot.reflection.schedule import LATE_WINDOW, NEVER, Schedule, next_due
+from bot.schedule import LATE_WINDOW, NEVER, Schedule, next_due
 
 # Everything next_due_at depends on, besides the check-ins already planned.
 SCHEDULE_FIELDS = (
@@ -88,3 +89,9 @@ def keep_next_due(connection, leader: Leader) -> None:
     if leader.id is not None:
         planned = planned_periods(connection, [leader.id], now).get(leader.id, set())
     leader.next_due_at = next_due_of(leader, now, planned)
+
+
+@event.listens_for(Leader, "before_insert")
+@event.listens_for(Leader, "before_update")
+def _keep_next_due(mapper, connection, leader: Leader) -> None:
+    keep_next_due(connection, leader)

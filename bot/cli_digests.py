@@ -13,6 +13,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from bot.cli_common import parse_at, team_id
 from bot.settings import get_settings
 
 app = typer.Typer(
@@ -23,9 +24,7 @@ err = Console(stderr=True)
 
 
 def _workspace(team: str | None) -> str:
-    from bot.cli import _team_id  # late: bot.cli imports this module while it loads
-
-    return _team_id(team)
+    return team_id(team)
 
 
 @app.command("configure")
@@ -92,7 +91,6 @@ def run(
     ] = False,
 ) -> None:
     """Post the digest due at --at (the latest scheduled one), once; or just show it."""
-    from bot.cli import _parse_at
     from bot.db.models import utcnow
     from bot.digests import service
     from bot.digests.config import get_config
@@ -102,7 +100,7 @@ def run(
 
     settings = get_settings()
     configure_logging("WARNING")
-    moment = _parse_at(at) or utcnow()
+    moment = parse_at(at) or utcnow()
     team_id = _workspace(team)
     config = get_config(settings, team_id, channel)
     if config is None:

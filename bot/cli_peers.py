@@ -8,7 +8,6 @@ is the machine contract other tools rely on:
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from collections import Counter
 from typing import Annotated
@@ -21,21 +20,6 @@ app = typer.Typer(help="Peer connections: consent-based introductions.", no_args
 @app.callback()
 def peers() -> None:
     """Peer connections: consent-based introductions."""
-
-
-def _parse_at(at: str | None) -> dt.datetime:
-    from bot.db.models import utcnow
-
-    if not at:
-        return utcnow()
-    try:
-        moment = dt.datetime.fromisoformat(at.replace("Z", "+00:00"))
-    except ValueError:
-        typer.echo(f"'{at}' is not an ISO 8601 time like 2026-11-30T10:00:00Z", err=True)
-        raise typer.Exit(2) from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.UTC)
-    return moment.astimezone(dt.UTC).replace(tzinfo=None)
 
 
 def _team(settings, team: str | None) -> str:
@@ -70,13 +54,15 @@ def match(
     """Run this period's matching round (once), or preview it with --dry-run."""
     from rich.console import Console
 
+    from bot.cli_common import parse_at
+    from bot.db.models import utcnow
     from bot.logging_setup import configure_logging
     from bot.peers.rounds import plan_round
     from bot.settings import get_settings
 
     settings = get_settings()
     configure_logging("WARNING")
-    now = _parse_at(at)
+    now = parse_at(at) or utcnow()
     team_id = _team(settings, team)
     sent = 0
     if dry_run:

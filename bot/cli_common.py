@@ -1,0 +1,47 @@
+"""What every `tandem` command group shares: reading an instant, finding the workspace."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import typer
+from rich.console import Console
+
+from bot.settings import get_settings
+
+err = Console(stderr=True)
+
+
+def parse_at(at: str | None) -> dt.datetime | None:
+    """An ISO 8601 instant as Tandem stores times (naive UTC); None when not given."""
+    if not at:
+        return None
+    try:
+        moment = dt.datetime.fromisoformat(at.replace("Z", "+00:00"))
+    except ValueError:
+        err.print(f"'{at}' is not an ISO 8601 time like 2026-11-30T09:00:00Z")
+        raise typer.Exit(2) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    return moment.astimezone(dt.UTC).replace(tzinfo=None)
+
+
+def team_id(team: str | None) -> str:
+    """The workspace a command acts on: `--team`, or Slack's answer for the bot token."""
+    if team:
+        return team
+    settings = get_settings()
+    if settings.slack_bot_token:
+        from bot.slack_client import make_web_client
+
+        try:
+            return make_web_client(settings, settings.secret_value("slack_bot_token")).auth_test()[
+                "team_id"
+            ]
+        except Exception as error:
+            err.print(
+                f"Could not ask Slack which workspace this is ({type(error).__name__}); pass --team."
+            )
+            raise typer.Exit(2) from None
+    err.print("Pass --team T… (no SLACK_BOT_TOKEN to ask Slack which workspace this is).")
+    raise typer.Exit(2)
