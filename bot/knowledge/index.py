@@ -6,13 +6,16 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import chromadb
+from chromadb.api.types import Documents, EmbeddingFunction, Embeddings
 from chromadb.config import Settings as ChromaSettings
+from chromadb.utils.embedding_functions import register_embedding_function
 
 from bot.knowledge.documents import KnowledgeDoc, check_knowledge_base
 from bot.knowledge.embedcache import CACHE_NAME, EmbeddingCache
-from bot.knowledge.embeddings import TandemMiniLM
+from bot.knowledge.embeddings import MODEL_ID, get_encoder
 from bot.knowledge.passages import Passage, passages_of
 from bot.knowledge.scope import scope_texts
 from bot.knowledge.taxonomy import load_taxonomy
@@ -35,6 +38,35 @@ class IngestReport:
     chunks: int = 0
     embedded: int = 0  # texts that went through the model (the rest came from the cache)
     seconds: float = 0.0
+
+
+@register_embedding_function
+class TandemMiniLM(EmbeddingFunction[Documents]):
+    """Chroma embedding function backed by the offline MiniLM encoder. It lives here, with
+    the rest of Chroma, so that code which only embeds never pays for importing Chroma."""
+
+    def __init__(self) -> None:
+        pass
+
+    def __call__(self, input: Documents) -> Embeddings:  # noqa: A002 - Chroma's name
+        return list(get_encoder().encode(list(input)))
+
+    @staticmethod
+    def name() -> str:
+        return "tandem-minilm-int8"
+
+    def default_space(self) -> str:
+        return "cosine"
+
+    def supported_spaces(self) -> list[str]:
+        return ["cosine"]
+
+    @staticmethod
+    def build_from_config(config: dict[str, Any]) -> TandemMiniLM:
+        return TandemMiniLM()
+
+    def get_config(self) -> dict[str, Any]:
+        return {"model": MODEL_ID}
 
 
 def chroma_client(settings: Settings):
