@@ -135,7 +135,11 @@ def test_a_saved_keyword_index_ranks_exactly_as_a_freshly_built_one(kb_settings)
     built = CountingRetriever(kb_settings)
     loaded = CountingRetriever(kb_settings)
     assert (built.builds, loaded.builds) == (2, 0)  # the second start read what the first saved
-    asked = [t for t, m in zip(built.passage_text, built.passage_meta) if m["kind"] == "question"]
+    asked = [
+        t
+        for t, m in zip(built.passage_text, built.passage_meta, strict=True)
+        if m["kind"] == "question"
+    ]
     for question in asked[::20]:
         vector = built.encode_query(question)
         for mode in ("hybrid", "bm25"):
