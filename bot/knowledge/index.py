@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import chromadb
+import numpy as np
 from chromadb.api.types import Documents, EmbeddingFunction, Embeddings
 from chromadb.config import Settings as ChromaSettings
 from chromadb.utils.embedding_functions import register_embedding_function
@@ -141,6 +142,7 @@ def ingest(
     examples = scope_texts(settings)
     changed = [doc for doc in documents if indexed.get(doc.id) != doc.content_hash]
     report.unchanged = len(documents) - len(changed)
+    vectors_of = _encode_all(cache, [passages_by_doc[doc.id] for doc in changed], examples)
     for position, doc in enumerate(changed, start=1):
         if doc.id in indexed:
             collection.delete(where={"doc_id": doc.id})
@@ -148,7 +150,7 @@ def ingest(
         else:
             report.added += 1
         passages = passages_by_doc[doc.id]
-        vectors = cache.encode([p.text for p in passages])
+        vectors = vectors_of[position - 1]
         for start in range(0, len(passages), ADD_BATCH):
             batch = slice(start, start + ADD_BATCH)
             collection.add(
@@ -159,13 +161,27 @@ def ingest(
             )
         if on_progress:
             on_progress(position, len(changed), doc.id)
-    cache.encode(examples)  # the scope gate's examples load with the index
     report.embedded = max(0, len(cache) - known)
     cache.keep_only([p.text for found in passages_by_doc.values() for p in found] + examples)
     cache.save()
     report.chunks = collection.count()
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _encode_all(
+    cache: EmbeddingCache, passages: list[list[Passage]], examples: list[str]
+) -> list[np.ndarray]:
+    """Each document's passage vectors, embedded in one pass with the scope gate's examples:
+    the model then batches texts of similar length across documents (little padding, full
+    batches) instead of a few short batches per document."""
+    texts = [p.text for found in passages for p in found]
+    vectors = cache.encode(texts + examples)  # the examples load with the index
+    out, start = [], 0
+    for found in passages:
+        out.append(vectors[start : start + len(found)])
+        start += len(found)
+    return out
 
 
 def _metadata(doc: KnowledgeDoc, passage: Passage) -> dict:
