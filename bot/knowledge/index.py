@@ -143,30 +143,57 @@ def ingest(
     changed = [doc for doc in documents if indexed.get(doc.id) != doc.content_hash]
     report.unchanged = len(documents) - len(changed)
     vectors_of = _encode_all(cache, [passages_by_doc[doc.id] for doc in changed], examples)
+    pending = _PendingAdds(collection)
     for position, doc in enumerate(changed, start=1):
         if doc.id in indexed:
             collection.delete(where={"doc_id": doc.id})
             report.updated += 1
         else:
             report.added += 1
-        passages = passages_by_doc[doc.id]
-        vectors = vectors_of[position - 1]
-        for start in range(0, len(passages), ADD_BATCH):
-            batch = slice(start, start + ADD_BATCH)
-            collection.add(
-                ids=[p.id for p in passages[batch]],
-                embeddings=vectors[batch].tolist(),
-                documents=[p.text for p in passages[batch]],
-                metadatas=[_metadata(doc, p) for p in passages[batch]],
-            )
+        for passage, vector in zip(passages_by_doc[doc.id], vectors_of[position - 1], strict=True):
+            pending.add(passage.id, vector, passage.text, _metadata(doc, passage))
         if on_progress:
             on_progress(position, len(changed), doc.id)
+    pending.flush()
     report.embedded = max(0, len(cache) - known)
     cache.keep_only([p.text for found in passages_by_doc.values() for p in found] + examples)
     cache.save()
     report.chunks = collection.count()
     report.seconds = time.perf_counter() - started
     return report
+
+
+class _PendingAdds:
+    """Passages written to Chroma ADD_BATCH at a time across documents: each add is a
+    transaction and an index update, so many small ones cost far more than a few large."""
+
+    def __init__(self, collection) -> None:
+        self.collection = collection
+        self._clear()
+
+    def _clear(self) -> None:
+        self.ids: list[str] = []
+        self.vectors: list[list[float]] = []
+        self.texts: list[str] = []
+        self.metadatas: list[dict] = []
+
+    def add(self, passage_id: str, vector: np.ndarray, text: str, metadata: dict) -> None:
+        self.ids.append(passage_id)
+        self.vectors.append(vector.tolist())
+        self.texts.append(text)
+        self.metadatas.append(metadata)
+        if len(self.ids) >= ADD_BATCH:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.ids:
+            self.collection.add(
+                ids=self.ids,
+                embeddings=self.vectors,
+                documents=self.texts,
+                metadatas=self.metadatas,
+            )
+        self._clear()
 
 
 def _encode_all(
