@@ -218,8 +218,9 @@ def serve(
 ) -> None:
     """Run Tandem in Slack: Socket Mode when SLACK_APP_TOKEN is set, else HTTP."""
     from bot.app import build_app
+    from bot.guidance.service import GuidanceService
     from bot.logging_setup import configure_logging
-    from bot.server import serve_http, serve_socket_mode
+    from bot.server import Warmup, serve_http, serve_socket_mode
     from bot.slack_client import make_web_client
 
     settings = get_settings()
@@ -227,7 +228,9 @@ def serve(
     if not (settings.slack_bot_token or settings.oauth_enabled):
         err.print("Set SLACK_BOT_TOKEN (or SLACK_CLIENT_ID and SLACK_CLIENT_SECRET) first.")
         raise typer.Exit(2)
-    bolt_app = build_app(settings)
+    guidance = GuidanceService(settings)
+    bolt_app = build_app(settings, guidance=guidance)
+    warmup = Warmup(guidance).start()  # the first answer should be as quick as the rest
     from jobs.leadership import DeliveryWorker, SchedulerLeadership
 
     # One replica (the lock holder) schedules; every replica helps deliver.
@@ -243,7 +246,7 @@ def serve(
         err.print("HTTP mode needs SLACK_SIGNING_SECRET to verify requests.")
         raise typer.Exit(2)
     console.print(f"Tandem is listening on http://{host}:{port}/slack/events. Ctrl-C stops it.")
-    serve_http(bolt_app, host, port, settings=settings, leadership=leadership)
+    serve_http(bolt_app, host, port, settings=settings, leadership=leadership, warmup=warmup)
 
 
 @app.command("sandbox")

@@ -112,11 +112,38 @@ def request_kind(body: bytes, content_type: str) -> str:
     raise Rejected(400, "not a slack request")
 
 
-class Readiness:
-    """What /readyz checks: the database, the knowledge index, and Slack auth (cached)."""
+class Warmup:
+    """Loads the guidance engine in a background thread after start, so the first answer is
+    not slower than the rest; until it is done, /readyz says the index is "warming"."""
 
-    def __init__(self, bolt_app: App, settings=None, leadership=None) -> None:
+    def __init__(self, guidance) -> None:
+        self.guidance = guidance
+        self.done = threading.Event()
+        self.ok = False
+
+    def start(self) -> Warmup:
+        threading.Thread(target=self._run, name="tandem-warmup", daemon=True).start()
+        return self
+
+    def _run(self) -> None:
+        started = time.perf_counter()
+        try:
+            self.guidance.warm()
+            self.ok = True
+            log.info("guidance engine warm in %.2f s", time.perf_counter() - started)
+        except Exception as error:  # /readyz keeps saying why; answers load it on demand
+            log.warning("warming the guidance engine failed (%s)", type(error).__name__)
+        finally:
+            self.done.set()
+
+
+class Readiness:
+    """What /readyz checks: the database, the knowledge index (warm, when warming in the
+    background), and Slack auth (cached)."""
+
+    def __init__(self, bolt_app: App, settings=None, leadership=None, warmup=None) -> None:
         self.bolt_app, self.settings, self.leadership = bolt_app, settings, leadership
+        self.warmup = warmup
         self._slack_ok_until = 0.0
 
     def check(self) -> tuple[bool, dict]:
@@ -142,7 +169,12 @@ class Readiness:
         except Exception:
             return False
 
-    def _index(self) -> bool:
+    def _index(self) -> bool | str:
+        if self.warmup is not None:
+            if not self.warmup.done.is_set():
+                return "warming"  # loading it here too would only compete with the warm-up
+            if not self.warmup.ok:
+                return False
         try:
             from bot.knowledge.retrieval import get_retriever
 
@@ -164,7 +196,11 @@ class Readiness:
 
 
 def create_http_app(
-    bolt_app: App, ready: threading.Event | None = None, settings=None, leadership=None
+    bolt_app: App,
+    ready: threading.Event | None = None,
+    settings=None,
+    leadership=None,
+    warmup: Warmup | None = None,
 ) -> Starlette:
     """`POST /slack/events` for events, commands and interactivity; health, readiness, metrics.
 
@@ -172,7 +208,7 @@ def create_http_app(
     never hold up the event loop or another request's ack.
     """
     ready = ready or threading.Event()
-    readiness = Readiness(bolt_app, settings, leadership)
+    readiness = Readiness(bolt_app, settings, leadership, warmup)
 
     secret = bolt_app._signing_secret
 
@@ -248,10 +284,12 @@ def create_http_app(
     return Starlette(routes=routes, lifespan=lifespan)
 
 
-def serve_http(bolt_app: App, host: str, port: int, settings=None, leadership=None) -> None:
+def serve_http(
+    bolt_app: App, host: str, port: int, settings=None, leadership=None, warmup=None
+) -> None:
     import uvicorn
 
-    app = create_http_app(bolt_app, settings=settings, leadership=leadership)
+    app = create_http_app(bolt_app, settings=settings, leadership=leadership, warmup=warmup)
     # log_config=None: uvicorn installs no handlers of its own, so its lines (tracebacks
     # included) go through Tandem's redacting root handler and honour LOG_FORMAT=json.
     uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False, log_config=None)

@@ -1,3 +1,6 @@
+import numpy as np
+
+from bot.knowledge.embeddings import get_encoder
 from bot.knowledge.index import KnowledgeBaseInvalid, get_collection, ingest
 
 
@@ -78,3 +81,12 @@ def test_passages_are_indexed_by_section_with_their_kind(small_kb):
     metas = get_collection(small_kb).get(include=["metadatas"])["metadatas"]
     kinds = {m["kind"] for m in metas}
     assert {"card", "question", "action", "pitfall", "story", "reflect"} <= kinds
+
+
+def test_every_passage_is_stored_with_its_own_vector_when_embedded_in_one_pass(small_kb):
+    ingest(small_kb)  # three documents, none with a precomputed vector
+    stored = get_collection(small_kb).get(include=["documents", "embeddings"])
+    texts, vectors = stored["documents"], np.asarray(stored["embeddings"])
+    assert len(texts) > 30
+    expected = np.stack([get_encoder().encode([text])[0] for text in texts])
+    assert (np.sum(expected * vectors, axis=1) > 0.999).all()

@@ -11,7 +11,7 @@ import httpx
 from bot.app import build_app
 from bot.guidance.service import GuidanceService
 from bot.logging_setup import configure_logging
-from bot.server import create_http_app
+from bot.server import Warmup, create_http_app
 from sandbox.workspace import WorkspaceServer
 from tests.slack_fixtures import make_workspace, running_tandem, slack_settings
 from tests.support.servers import ASGIServer
@@ -33,6 +33,34 @@ def test_readyz_checks_database_index_and_slack(kb_settings, tmp_path):
         not_ready = httpx.get(tandem.url + "/readyz", timeout=30)
         assert not_ready.status_code == 503 and not_ready.json()["checks"]["slack"] is False
         assert httpx.get(tandem.url + "/healthz").status_code == 200  # alive, just not ready
+
+
+def test_readyz_says_warming_until_the_guidance_engine_is_warm(kb_settings, tmp_path):
+    ws = make_workspace()
+    with WorkspaceServer(ws) as workspace_server:
+        settings = slack_settings(kb_settings, workspace_server.api_url, tmp_path / "w.db")
+        guidance = GuidanceService(settings)
+        warmup = Warmup(guidance)
+        app = build_app(settings, guidance=guidance)
+        with ASGIServer(create_http_app(app, settings=settings, warmup=warmup)) as tandem:
+            warming = httpx.get(tandem.url + "/readyz", timeout=30)
+            assert warming.status_code == 503
+            assert warming.json()["checks"]["index"] == "warming"
+            assert warmup.start().done.wait(300) and warmup.ok
+            warm = httpx.get(tandem.url + "/readyz", timeout=30)
+            assert warm.status_code == 200 and warm.json()["checks"]["index"] is True
+
+
+def test_readyz_is_not_ready_when_warming_fails(kb_settings, tmp_path):
+    ws = make_workspace()
+    with WorkspaceServer(ws) as workspace_server:
+        settings = slack_settings(kb_settings, workspace_server.api_url, tmp_path / "f.db")
+        warmup = Warmup(guidance=None).start()  # nothing to warm: warm() fails at once
+        app = build_app(settings, guidance=GuidanceService(settings))
+        with ASGIServer(create_http_app(app, settings=settings, warmup=warmup)) as tandem:
+            assert warmup.done.wait(30) and not warmup.ok
+            failed = httpx.get(tandem.url + "/readyz", timeout=30)
+            assert failed.status_code == 503 and failed.json()["checks"]["index"] is False
 
 
 def test_metrics_count_events_calls_and_sends_with_no_per_person_labels(kb_settings, tmp_path):

@@ -1,8 +1,10 @@
 import json
+import shutil
 
 import pytest
 
-from bot.knowledge.retrieval import Retriever
+from bot.knowledge.index import ingest
+from bot.knowledge.retrieval import Retriever, keywords_dir
 from tests.support.cli import run_cli
 
 
@@ -116,3 +118,48 @@ def test_kb_search_reads_queries_from_stdin_and_prints_one_json_line_each(kb_set
     first = lines[0]["results"]
     assert len(first) == 2
     assert set(first[0]) == {"doc_id", "title", "themes", "score", "text"}
+
+
+class CountingRetriever(Retriever):
+    """The real retriever, counting how many keyword indexes it had to build."""
+
+    builds = 0
+
+    def _bm25_over(self, corpus):
+        self.builds += 1
+        return super()._bm25_over(corpus)
+
+
+def test_a_saved_keyword_index_ranks_exactly_as_a_freshly_built_one(kb_settings):
+    shutil.rmtree(keywords_dir(kb_settings), ignore_errors=True)
+    built = CountingRetriever(kb_settings)
+    loaded = CountingRetriever(kb_settings)
+    assert (built.builds, loaded.builds) == (2, 0)  # the second start read what the first saved
+    asked = [
+        t
+        for t, m in zip(built.passage_text, built.passage_meta, strict=True)
+        if m["kind"] == "question"
+    ]
+    for question in asked[::20]:
+        vector = built.encode_query(question)
+        for mode in ("hybrid", "bm25"):
+            fresh = built.search(question, k=10, mode=mode, vector=vector).results
+            saved = loaded.search(question, k=10, mode=mode, vector=vector).results
+            assert [(r.doc_id, r.score) for r in saved] == [(r.doc_id, r.score) for r in fresh]
+
+
+def test_a_saved_keyword_index_is_never_used_for_changed_passages(small_kb):
+    ingest(small_kb)
+    CountingRetriever(small_kb)  # saves the keyword index for the documents as they were
+    changed = sorted((small_kb.knowledge_dir / "docs").glob("*.md"))[-1]
+    changed.write_text(
+        changed.read_text("utf-8").replace(
+            "## Common pitfalls", "## Common pitfalls\n\nA freshly written zebracanary line.", 1
+        ),
+        "utf-8",
+    )
+    ingest(small_kb)
+    after = CountingRetriever(small_kb)
+    assert after.builds == 2
+    top = after.search("zebracanary", k=3, mode="bm25").results[0]
+    assert top.doc_id == changed.stem and top.score > 0

@@ -37,6 +37,7 @@ _WORD = re.compile(r"[^\W\d_]{2,}")
 # A refusal by meaning needs to come this much closer to a refusal example than any
 # document's own question does (see `_refusal_threshold`).
 REFUSAL_MARGIN = 0.01
+WARM_UP_QUESTION = "How do I build trust between partners?"  # never shown, never stored
 HELP_COMMANDS = "Type a question any time, or say *help* to see this again."
 
 
@@ -119,6 +120,12 @@ class GuidanceService:
         if self._retriever is None:
             self._retriever = get_retriever(self.settings)
         return self._retriever
+
+    def warm(self) -> None:
+        """Load the index, the model and the refusal examples now, so the first leader's
+        answer is as quick as the rest (the first run of the model is the slowest)."""
+        self._refusal_threshold(_example_vectors(self.settings.prompts_dir))
+        self.retriever.encode_query(WARM_UP_QUESTION)
 
     @property
     def wording(self) -> Wording:

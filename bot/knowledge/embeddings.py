@@ -13,13 +13,10 @@ import os
 import threading
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
 
 os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
 
 import numpy as np  # noqa: E402
-from chromadb.api.types import Documents, EmbeddingFunction, Embeddings  # noqa: E402
-from chromadb.utils.embedding_functions import register_embedding_function  # noqa: E402
 
 MODEL_ID = "all-MiniLM-L6-v2-onnx-int8"
 MODEL_SHA256 = "8199be6f699a395f99f89df973f9dc5285fbcfcdb2ae1a4e1201dab014f3d2a6"
@@ -96,31 +93,3 @@ class MiniLMEncoder:
 @lru_cache(maxsize=1)
 def get_encoder() -> MiniLMEncoder:
     return MiniLMEncoder()
-
-
-@register_embedding_function
-class TandemMiniLM(EmbeddingFunction[Documents]):
-    """Chroma embedding function backed by :class:`MiniLMEncoder`."""
-
-    def __init__(self) -> None:
-        pass
-
-    def __call__(self, input: Documents) -> Embeddings:  # noqa: A002 - Chroma's name
-        return list(get_encoder().encode(list(input)))
-
-    @staticmethod
-    def name() -> str:
-        return "tandem-minilm-int8"
-
-    def default_space(self) -> str:
-        return "cosine"
-
-    def supported_spaces(self) -> list[str]:
-        return ["cosine"]
-
-    @staticmethod
-    def build_from_config(config: dict[str, Any]) -> TandemMiniLM:
-        return TandemMiniLM()
-
-    def get_config(self) -> dict[str, Any]:
-        return {"model": MODEL_ID}

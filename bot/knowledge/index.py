@@ -6,13 +6,17 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import chromadb
+import numpy as np
+from chromadb.api.types import Documents, EmbeddingFunction, Embeddings
 from chromadb.config import Settings as ChromaSettings
+from chromadb.utils.embedding_functions import register_embedding_function
 
 from bot.knowledge.documents import KnowledgeDoc, check_knowledge_base
 from bot.knowledge.embedcache import CACHE_NAME, EmbeddingCache
-from bot.knowledge.embeddings import TandemMiniLM
+from bot.knowledge.embeddings import MODEL_ID, get_encoder
 from bot.knowledge.passages import Passage, passages_of
 from bot.knowledge.scope import scope_texts
 from bot.knowledge.taxonomy import load_taxonomy
@@ -35,6 +39,35 @@ class IngestReport:
     chunks: int = 0
     embedded: int = 0  # texts that went through the model (the rest came from the cache)
     seconds: float = 0.0
+
+
+@register_embedding_function
+class TandemMiniLM(EmbeddingFunction[Documents]):
+    """Chroma embedding function backed by the offline MiniLM encoder. It lives here, with
+    the rest of Chroma, so that code which only embeds never pays for importing Chroma."""
+
+    def __init__(self) -> None:
+        pass
+
+    def __call__(self, input: Documents) -> Embeddings:  # noqa: A002 - Chroma's name
+        return list(get_encoder().encode(list(input)))
+
+    @staticmethod
+    def name() -> str:
+        return "tandem-minilm-int8"
+
+    def default_space(self) -> str:
+        return "cosine"
+
+    def supported_spaces(self) -> list[str]:
+        return ["cosine"]
+
+    @staticmethod
+    def build_from_config(config: dict[str, Any]) -> TandemMiniLM:
+        return TandemMiniLM()
+
+    def get_config(self) -> dict[str, Any]:
+        return {"model": MODEL_ID}
 
 
 def chroma_client(settings: Settings):
@@ -109,31 +142,73 @@ def ingest(
     examples = scope_texts(settings)
     changed = [doc for doc in documents if indexed.get(doc.id) != doc.content_hash]
     report.unchanged = len(documents) - len(changed)
+    vectors_of = _encode_all(cache, [passages_by_doc[doc.id] for doc in changed], examples)
+    pending = _PendingAdds(collection)
     for position, doc in enumerate(changed, start=1):
         if doc.id in indexed:
             collection.delete(where={"doc_id": doc.id})
             report.updated += 1
         else:
             report.added += 1
-        passages = passages_by_doc[doc.id]
-        vectors = cache.encode([p.text for p in passages])
-        for start in range(0, len(passages), ADD_BATCH):
-            batch = slice(start, start + ADD_BATCH)
-            collection.add(
-                ids=[p.id for p in passages[batch]],
-                embeddings=vectors[batch].tolist(),
-                documents=[p.text for p in passages[batch]],
-                metadatas=[_metadata(doc, p) for p in passages[batch]],
-            )
+        for passage, vector in zip(passages_by_doc[doc.id], vectors_of[position - 1], strict=True):
+            pending.add(passage.id, vector, passage.text, _metadata(doc, passage))
         if on_progress:
             on_progress(position, len(changed), doc.id)
-    cache.encode(examples)  # the scope gate's examples load with the index
+    pending.flush()
     report.embedded = max(0, len(cache) - known)
     cache.keep_only([p.text for found in passages_by_doc.values() for p in found] + examples)
     cache.save()
     report.chunks = collection.count()
     report.seconds = time.perf_counter() - started
     return report
+
+
+class _PendingAdds:
+    """Passages written to Chroma ADD_BATCH at a time across documents: each add is a
+    transaction and an index update, so many small ones cost far more than a few large."""
+
+    def __init__(self, collection) -> None:
+        self.collection = collection
+        self._clear()
+
+    def _clear(self) -> None:
+        self.ids: list[str] = []
+        self.vectors: list[list[float]] = []
+        self.texts: list[str] = []
+        self.metadatas: list[dict] = []
+
+    def add(self, passage_id: str, vector: np.ndarray, text: str, metadata: dict) -> None:
+        self.ids.append(passage_id)
+        self.vectors.append(vector.tolist())
+        self.texts.append(text)
+        self.metadatas.append(metadata)
+        if len(self.ids) >= ADD_BATCH:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.ids:
+            self.collection.add(
+                ids=self.ids,
+                embeddings=self.vectors,
+                documents=self.texts,
+                metadatas=self.metadatas,
+            )
+        self._clear()
+
+
+def _encode_all(
+    cache: EmbeddingCache, passages: list[list[Passage]], examples: list[str]
+) -> list[np.ndarray]:
+    """Each document's passage vectors, embedded in one pass with the scope gate's examples:
+    the model then batches texts of similar length across documents (little padding, full
+    batches) instead of a few short batches per document."""
+    texts = [p.text for found in passages for p in found]
+    vectors = cache.encode(texts + examples)  # the examples load with the index
+    out, start = [], 0
+    for found in passages:
+        out.append(vectors[start : start + len(found)])
+        start += len(found)
+    return out
 
 
 def _metadata(doc: KnowledgeDoc, passage: Passage) -> dict:

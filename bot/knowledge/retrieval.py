@@ -25,9 +25,9 @@ import bm25s
 import numpy as np
 import Stemmer
 
-from bot.knowledge.embedcache import EmbeddingCache
+from bot.knowledge.embedcache import CACHE_NAME, EmbeddingCache
 from bot.knowledge.embeddings import get_encoder
-from bot.knowledge.index import CACHE_NAME, get_collection
+from bot.knowledge.keywords import content_key, load_or_build
 from bot.knowledge.scope import ScopeGate, ScopeVerdict, load_examples, scope_dir
 from bot.knowledge.vocabulary import load_vocabulary
 from bot.metrics import RETRIEVAL_SECONDS
@@ -57,7 +57,10 @@ SIGNAL_WEIGHTS = {
     "all_keywords": 2.0,  # everything but the story and the closing question
     "asked_keywords": 0.85,
 }
-DUPLICATE_SIMILARITY = 0.9  # documents this alike do not share the top three
+DUPLICATE_SIMILARITY = 0.9
+KEYWORD_KINDS = {"all_keywords": ASKED + ADVICE, "asked_keywords": ASKED}
+# How `_tokenize` reads text; part of the saved keyword indexes' key, so change it with it.
+TOKENIZER_RECIPE = "bm25s.tokenize stopwords=en stemmer=PyStemmer english"  # documents this alike do not share the top three
 
 
 @dataclass(frozen=True)
@@ -126,7 +129,11 @@ class Retriever:
 
     def __init__(self, settings: Settings, collection=None) -> None:
         self.settings = settings
-        self.collection = collection or get_collection(settings)
+        if collection is None:
+            from bot.knowledge.index import get_collection  # Chroma only when reading the index
+
+            collection = get_collection(settings)
+        self.collection = collection
         self.vocabulary = load_vocabulary(settings.knowledge_dir / "vocabulary.yaml")
         self._stemmer = Stemmer.Stemmer("english")
         self._lock = threading.Lock()
@@ -182,26 +189,43 @@ class Retriever:
         self._build_doc_vectors()
         self._build_scope()
 
-    def _bm25_over(self, kinds: tuple[str, ...]):
+    def _keyword_corpus(self, kinds: tuple[str, ...]) -> list[str]:
+        """One text per document: its passages of these kinds, with organisation groups."""
         corpus: dict[int, list[str]] = {i: [] for i in range(len(self.doc_order))}
         for position, meta in enumerate(self.passage_meta):
             if meta.get("kind") in kinds:
                 text = self.vocabulary_expanded(self.passage_text[position])
                 corpus[int(self.passage_doc[position])].append(text)
+        return [" ".join(corpus[i]) for i in range(len(self.doc_order))]
+
+    def _bm25_over(self, corpus: list[str]):
         index = bm25s.BM25()
-        index.index(
-            self._tokenize([" ".join(corpus[i]) for i in range(len(self.doc_order))]),
-            show_progress=False,
-        )
+        index.index(self._tokenize(corpus), show_progress=False)
         return index
 
     def _build_keywords(self) -> None:
         self._keyword_indexes = {}
         if self.doc_order:
-            self._keyword_indexes = {
-                "all_keywords": self._bm25_over(ASKED + ADVICE),
-                "asked_keywords": self._bm25_over(ASKED),
-            }
+            self._keyword_indexes = load_or_build(
+                keywords_dir(self.settings),
+                self._keywords_key(),
+                KEYWORD_KINDS,
+                len(self.doc_order),
+                lambda: {
+                    name: self._bm25_over(self._keyword_corpus(kinds))
+                    for name, kinds in KEYWORD_KINDS.items()
+                },
+            )
+
+    def _keywords_key(self) -> str:
+        """A hash of everything the keyword indexes are built from (see keywords.py)."""
+        vocabulary = self.vocabulary.pattern.pattern if self.vocabulary.pattern else ""
+        parts = [vocabulary, repr(sorted(self.vocabulary.group_of.items())), repr(KEYWORD_KINDS)]
+        parts += [
+            f"{meta['doc_id']}\x01{meta.get('kind')}\x01{text}"
+            for meta, text in zip(self.passage_meta, self.passage_text, strict=True)
+        ]
+        return content_key(parts, TOKENIZER_RECIPE)
 
     def _centres(self, kinds: tuple[str, ...]) -> np.ndarray:
         """One unit vector per document: the mean of its passages of these kinds."""
@@ -381,6 +405,12 @@ class Retriever:
         if doc_id not in self.docs:
             return None
         return self._result(self.doc_order.index(doc_id), 0.0, np.zeros(len(self.passage_ids)))
+
+
+def keywords_dir(settings: Settings):
+    """Where the keyword indexes are kept between starts: beside the vector index."""
+    index = settings.resolved_chroma_path
+    return index.with_name(f"{index.name}-keywords")
 
 
 def standardised(values: np.ndarray) -> np.ndarray:
