@@ -15,8 +15,6 @@ import time
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-import numpy as np
-
 from bot.guidance.composer import LEAD_IN, Composition, Point, compose, expand
 from bot.guidance.conversation import (
     FOLLOW_UP_MAX_WORDS,
@@ -35,7 +33,7 @@ from bot.text import clean_query
 log = logging.getLogger(__name__)
 _WORD = re.compile(r"[^\W\d_]{2,}")
 # A refusal by meaning needs to come this much closer to a refusal example than any
-# document's own question does (see `_refusal_threshold`).
+# document's own question does (see `_refusal_floors`).
 REFUSAL_MARGIN = 0.01
 WARM_UP_QUESTION = "How do I build trust between partners?"  # never shown, never stored
 HELP_COMMANDS = "Type a question any time, or say *help* to see this again."
@@ -124,7 +122,7 @@ class GuidanceService:
     def warm(self) -> None:
         """Load the index, the model and the refusal examples now, so the first leader's
         answer is as quick as the rest (the first run of the model is the slowest)."""
-        self._refusal_threshold(_example_vectors(self.settings.prompts_dir))
+        self._refusal_floors(self._example_vectors())
         self.retriever.encode_query(WARM_UP_QUESTION)
 
     @property
@@ -187,24 +185,33 @@ class GuidanceService:
     def _refused_by_meaning(self, query) -> str | None:
         """A refusal kind when the message means what a refusal example means (the patterns
         catch the usual wordings; this catches the rest)."""
-        vectors = _example_vectors(self.settings.prompts_dir)
+        vectors = self._example_vectors()
         if not vectors:
             return None
-        kind, best = max(
-            ((kind, float((matrix @ query).max())) for kind, matrix in vectors.items()),
-            key=lambda item: item[1],
-        )
-        return kind if best >= self._refusal_threshold(vectors) else None
+        floors = self._refusal_floors(vectors)
+        found = [
+            (float((matrix @ query).max()), kind)
+            for kind, matrix in vectors.items()
+            if float((matrix @ query).max()) >= floors[kind]
+        ]
+        return max(found)[1] if found else None
 
-    def _refusal_threshold(self, vectors: dict) -> float:
-        """The configured similarity, raised above the closest any document's own question
-        comes to a refusal example: a way leaders ask for guidance is never declined."""
+    def _example_vectors(self) -> dict:
+        vocabulary = self.settings.knowledge_dir / "vocabulary.yaml"
+        return _example_vectors(self.settings.prompts_dir, vocabulary)
+
+    def _refusal_floors(self, vectors: dict) -> dict[str, float]:
+        """Per kind, the configured similarity raised above the closest any document's own
+        question comes to that kind's examples: a way leaders ask for guidance is never
+        declined, and one kind's near neighbours do not blunt another's."""
         asked = self.retriever.questions_matrix()
         key = (id(vectors), asked.shape[0])
         if self._refusal_cut[0] != key:
-            examples = np.vstack(list(vectors.values()))
-            ceiling = float((asked @ examples.T).max()) + REFUSAL_MARGIN if len(asked) else 0.0
-            self._refusal_cut = (key, max(self.wording.example_similarity, ceiling))
+            floors = {}
+            for kind, matrix in vectors.items():
+                ceiling = float((asked @ matrix.T).max()) + REFUSAL_MARGIN if len(asked) else 0.0
+                floors[kind] = max(self.wording.example_similarity, ceiling)
+            self._refusal_cut = (key, floors)
         return self._refusal_cut[1]
 
     # --- replies that are not searches --------------------------------------------------
@@ -398,11 +405,19 @@ class GuidanceService:
 
 
 @lru_cache(maxsize=4)
-def _example_vectors(prompts_dir) -> dict:
+def _example_vectors(prompts_dir, vocabulary_path) -> dict:
+    """Refusal examples as vectors, read the way questions are (organisation names as their
+    group), so "the hospice" in an example weighs no more than "the council" in a message."""
     from bot.knowledge.embeddings import get_encoder
+    from bot.knowledge.vocabulary import load_vocabulary
 
+    vocabulary = load_vocabulary(vocabulary_path)
     examples = load_wording(prompts_dir).examples()
-    return {kind: get_encoder().encode(texts) for kind, texts in examples.items() if texts}
+    return {
+        kind: get_encoder().encode([vocabulary.normalise(t) for t in texts])
+        for kind, texts in examples.items()
+        if texts
+    }
 
 
 def _citations(results: list[SearchResult]) -> list[Citation]:
