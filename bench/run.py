@@ -39,12 +39,10 @@ SWAPS = ("the hospice", "the council", "the care home", "our PCN", "the charity"
 def _swapped(question: str, vocabulary) -> list[str]:
     """The question with its partner organisation named as each of SWAPS in turn."""
     match = vocabulary.pattern.search(question) if vocabulary.pattern else None
-    if match is None or vocabulary.group_of.get(" ".join(match.group(0).lower().split())) != (
-        "partner organisation"
-    ):
+    if match is None or vocabulary.group_for(match.group(0)) != "partner organisation":
         return []
     start, end = match.span()
-    before = question[:start]
+    before = question[:start]  # the match takes any determiner in front with it
     if before.lower().endswith(("the ", "our ", "a ", "an ")):
         before = before[: before.rfind(" ", 0, len(before) - 1) + 1]
     return [before + swap + question[end:] for swap in SWAPS]

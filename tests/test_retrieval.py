@@ -61,7 +61,7 @@ def test_the_document_for_the_problem_comes_first(retriever, question, document)
 
 
 @pytest.mark.parametrize(
-    "partner", ["the hospice", "the council", "the care home", "the PCN", "the charity"]
+    "partner", ["the hospice", "the council", "the care home", "our PCN", "a charity"]
 )
 def test_the_partners_organisation_type_does_not_change_the_top_document(retriever, partner):
     template = "{} keeps cancelling our joint meetings at the last minute and I'm losing patience"

@@ -19,7 +19,17 @@ class Vocabulary:
         """The text with every known term replaced by its group's name."""
         if self.pattern is None:
             return text
-        return self.pattern.sub(lambda m: self.group_of[_key(m.group(0))], text)
+
+        def group(match: re.Match) -> str:
+            found = match.group(0)
+            name = self.group_of[_key(found)]
+            return f"the {name}" if _DETERMINER.match(found) else name
+
+        return self.pattern.sub(group, text)
+
+    def group_for(self, found: str) -> str | None:
+        """The group of a term as the pattern matched it (determiner and case ignored)."""
+        return self.group_of.get(_key(found))
 
     def groups_in(self, text: str) -> list[str]:
         if self.pattern is None:
@@ -27,8 +37,11 @@ class Vocabulary:
         return sorted({self.group_of[_key(m.group(0))] for m in self.pattern.finditer(text)})
 
 
+_DETERMINER = re.compile(r"^(the|our|a|an|their|my|your|this|that)\s+", re.I)
+
+
 def _key(found: str) -> str:
-    return " ".join(found.lower().split())
+    return _DETERMINER.sub("", " ".join(found.lower().split()))
 
 
 @lru_cache(maxsize=4)
@@ -44,7 +57,12 @@ def load_vocabulary(path: Path) -> Vocabulary:
         return Vocabulary(None, {})
     alternatives = sorted(group_of, key=len, reverse=True)  # longest phrase first
     words = "|".join(re.escape(term).replace(r"\ ", r"\s+") for term in alternatives)
-    pattern = re.compile(rf"(?<![\w-])(?:{words})s?(?![\w-])", re.I)
+    # A determiner in front ("our PCN", "the hospice", "a council") goes with the term: which
+    # partner it is, and how the leader points at it, should not sway search.
+    pattern = re.compile(
+        rf"(?<![\w-])(?:(?:the|our|a|an|their|my|your|this|that)\s+)?(?:{words})s?(?![\w-])",
+        re.I,
+    )
     # Plurals ("hospices") map like the singular.
     group_of.update({f"{term}s": group for term, group in list(group_of.items())})
     return Vocabulary(pattern, group_of)
