@@ -20,7 +20,8 @@ from pydantic import SecretStr
 from rich.console import Console
 from sqlalchemy import insert
 
-from bench.standin import TOKEN, separate_workspace
+from bench.harness import TOKEN
+from bench.standin import separate_workspace
 from bot.settings import Settings
 
 console = Console()

@@ -20,10 +20,9 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from bench.peers import ORGANISATIONS, quality, random_pairing
-from bot.knowledge.taxonomy import load_taxonomy
+from bench.peers import ORGANISATIONS, quality, random_pairing, synthetic_candidates
 from bot.peers.matching import Candidate, match
-from bot.settings import REPO_ROOT, Settings
+from bot.settings import Settings
 
 console = Console()
 SIZES = tuple(int(n) for n in os.environ.get("GROWTH_SIZES", "1000,10000,50000,100000").split(","))
@@ -39,26 +38,9 @@ NOW = dt.datetime(2027, 3, 1, 8, 0)  # a Monday 08:00 UTC, when nobody is due
 
 
 def fast_cohort(n: int, seed: int = 2026) -> tuple[list[Candidate], dict]:
-    """Candidates like bench.peers's, with three earlier rounds of random pairs as history
+    """bench.peers's synthetic candidates, with three earlier rounds of random pairs as history
     (the matcher-made history there costs three matchings per size)."""
-    rng = random.Random(seed)
-    themes = [t.slug for t in load_taxonomy(REPO_ROOT / "knowledge" / "taxonomy.yaml")]
-    users = [f"U{i:06d}" for i in range(n)]
-    candidates = [
-        Candidate(
-            user_id=user,
-            organisation=f"Organisation {rng.randrange(ORGANISATIONS):02d}",
-            wants=frozenset(rng.sample(themes, rng.randint(1, 3))),
-            offers=frozenset(rng.sample(themes, rng.randint(1, 3))),
-            prefer_other_org=rng.random() < 0.8,
-            excludes=(
-                frozenset(rng.sample(users, rng.randint(1, 2))) - {user}
-                if rng.random() < 0.05
-                else frozenset()
-            ),
-        )
-        for user in users
-    ]
+    candidates = synthetic_candidates(n, seed)
     history = {}
     for ago in (3, 2, 1):
         for group in random_pairing(candidates, seed + ago):

@@ -25,12 +25,9 @@ def indexed_settings():
         yield settings
 
 
-@contextlib.contextmanager
-def workspace_and_tandem(settings: Settings, users: int = 5, database: Path | None = None, **extra):
-    from bot.app import build_app
-    from bot.server import create_http_app
-    from sandbox.workspace import Workspace, WorkspaceServer
-    from tests.support.servers import ASGIServer
+def bench_workspace(users: int):
+    """The benchmarks' Slack stand-in: one workspace with `users` people, U00000 onwards."""
+    from sandbox.workspace import Workspace
 
     ws = Workspace(
         signing_secret=SECRET,
@@ -44,6 +41,17 @@ def workspace_and_tandem(settings: Settings, users: int = 5, database: Path | No
         ws.add_user(
             f"U{n:05d}", name=f"Leader {n}", tz="Europe/London", organisation=f"Org {n % 40}"
         )
+    return ws
+
+
+@contextlib.contextmanager
+def workspace_and_tandem(settings: Settings, users: int = 5, database: Path | None = None, **extra):
+    from bot.app import build_app
+    from bot.server import create_http_app
+    from sandbox.workspace import WorkspaceServer
+    from tests.support.servers import ASGIServer
+
+    ws = bench_workspace(users)
     with WorkspaceServer(ws) as server:
         update = {
             "slack_api_url": server.api_url,

@@ -33,6 +33,13 @@ ROUND = dt.datetime(2026, 11, 30, 10, 0)
 
 def synthetic_cohort(n: int = LEADERS, seed: int = 2026):
     """(candidates, history): a plausible cohort and its earlier rounds."""
+    candidates = synthetic_candidates(n, seed)
+    return candidates, matcher_history(candidates, HISTORY_ROUNDS, seed)
+
+
+def synthetic_candidates(n: int, seed: int = 2026) -> list[Candidate]:
+    """A plausible cohort: 1–3 themes wanted and offered, most preferring other organisations,
+    one in twenty excluding someone."""
     rng = random.Random(seed)
     themes = [t.slug for t in load_taxonomy(REPO_ROOT / "knowledge" / "taxonomy.yaml")]
     users = [f"U{i:06d}" for i in range(n)]
@@ -49,7 +56,7 @@ def synthetic_cohort(n: int = LEADERS, seed: int = 2026):
                 excludes=frozenset(excludes) - {user},
             )
         )
-    return candidates, matcher_history(candidates, HISTORY_ROUNDS, seed)
+    return candidates
 
 
 def matcher_history(candidates: list[Candidate], rounds: int, seed: int) -> dict[frozenset, int]:

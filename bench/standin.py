@@ -19,8 +19,6 @@ from pathlib import Path
 
 from bot.settings import REPO_ROOT
 
-TOKEN = "xoxb-bench-token"
-
 
 def _cpu_seconds(pid: int) -> float:
     """User and system CPU time of a process, from /proc."""
@@ -72,20 +70,10 @@ def separate_workspace(users: int, per_minute: int | None = None):
 
 
 def main(users: int, per_minute: int) -> None:
-    from sandbox.workspace import Workspace, WorkspaceServer
+    from bench.harness import bench_workspace
+    from sandbox.workspace import WorkspaceServer
 
-    ws = Workspace(
-        signing_secret="bench-signing-secret",
-        bot_token=TOKEN,
-        team_id="T0BENCH",
-        bot_user_id="UTANDEMBOT",
-        bot_id="BTANDEM",
-        app_id="A0TANDEM",
-    )
-    for n in range(users):
-        ws.add_user(
-            f"U{n:05d}", name=f"Leader {n}", tz="Europe/London", organisation=f"Org {n % 40}"
-        )
+    ws = bench_workspace(users)
     if per_minute:
         ws.rate_limit(per_channel_per_second=1.0, workspace_per_minute=per_minute)
     with WorkspaceServer(ws) as server:
