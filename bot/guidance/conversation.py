@@ -50,7 +50,7 @@ class Wording:
     refusals: dict
     patterns: dict[str, tuple[re.Pattern, ...]]
     strain: tuple[re.Pattern, ...]
-    points_back: re.Pattern
+    points_back_pattern: re.Pattern
     bare: re.Pattern
 
     def reply(self, kind: str) -> str:
@@ -77,6 +77,11 @@ class Wording:
     @property
     def example_similarity(self) -> float:
         return float(self.refusals.get("example_similarity", 1.1))
+
+    def points_back(self, message: str) -> bool:
+        """A short message that points at something said before ("how long should that take?")."""
+        short = len(message.split()) <= FOLLOW_UP_MAX_WORDS
+        return short and bool(self.points_back_pattern.search(message))
 
     def acknowledgement(self, question: str) -> str:
         """A word of acknowledgement when the question shows strain, else ""."""
@@ -148,6 +153,6 @@ def classify(text: str, wording: Wording, *, after_answer: bool = False) -> Inte
             if match:
                 topic = (match.groupdict().get("topic") or "").strip(" ?.!,")
                 return Intent("follow_up", topic=topic)
-        if after_answer and wording.points_back.search(message):
+        if after_answer and wording.points_back(message):
             return Intent("follow_up")
     return Intent("question")

@@ -17,7 +17,6 @@ from functools import lru_cache
 
 from bot.guidance.composer import LEAD_IN, Composition, Point, compose, expand
 from bot.guidance.conversation import (
-    FOLLOW_UP_MAX_WORDS,
     REFUSALS,
     Intent,
     Wording,
@@ -189,10 +188,9 @@ class GuidanceService:
         if not vectors:
             return None
         floors = self._refusal_floors(vectors)
+        closest = {kind: float((matrix @ query).max()) for kind, matrix in vectors.items()}
         found = [
-            (float((matrix @ query).max()), kind)
-            for kind, matrix in vectors.items()
-            if float((matrix @ query).max()) >= floors[kind]
+            (similarity, kind) for kind, similarity in closest.items() if similarity >= floors[kind]
         ]
         return max(found)[1] if found else None
 
@@ -258,7 +256,7 @@ class GuidanceService:
             kind == "answer"
             and not acknowledgement
             and (
-                (not outcome.grounded and self._points_back(query))
+                (not outcome.grounded and self.wording.points_back(query))
                 or self.wording.bare.search(query.strip())
             )
         ):
@@ -286,10 +284,6 @@ class GuidanceService:
                     answer.kind, answer.search_text = kind, search_text
                 return answer
         return self._from_composition(query, composition, note, kind, search_text, lead_in)
-
-    def _points_back(self, query: str) -> bool:
-        words = len(query.split())
-        return words <= FOLLOW_UP_MAX_WORDS and bool(self.wording.points_back.search(query))
 
     def _from_composition(
         self,
