@@ -275,13 +275,13 @@ class Retriever:
         vector = get_encoder().encode([self.vocabulary.normalise(query)])[0]
         return vector / max(float(np.linalg.norm(vector)), 1e-9)
 
-    def _keyword_scores(self, query: str, name: str = "all_keywords") -> np.ndarray:
+    def _keyword_tokens(self, query: str) -> list[str]:
+        # The organisation a question names is read as its group ("partner organisation"),
+        # so which partner it is cannot move the keyword score.
+        return self._tokenize([self.vocabulary.normalise(query)])[0]
+
+    def _keyword_scores(self, tokens: list[str], name: str) -> np.ndarray:
         scores = np.zeros(len(self.doc_order), dtype=np.float32)
-        # The organisation a question names is read as its group ("partner organisation"),
-        # so which partner it is cannot move the keyword score.
-        # The organisation a question names is read as its group ("partner organisation"),
-        # so which partner it is cannot move the keyword score.
-        tokens = self._tokenize([self.vocabulary.normalise(query)])[0]
         index = self._keyword_indexes.get(name)
         if not tokens or index is None:
             return scores
@@ -298,14 +298,15 @@ class Retriever:
     def signals(
         self, query: str, similarity: np.ndarray, vector: np.ndarray
     ) -> dict[str, np.ndarray]:
+        tokens = self._keyword_tokens(query)  # read once for both keyword indexes
         return {
             "asked_meaning": self._best_by_doc(similarity, "asked"),
             "asked_centre": self.question_centres @ vector,
             "advice_meaning": self._best_by_doc(similarity, "advice"),
             "advice_centre": self.advice_centres @ vector,
             "story_meaning": self._best_by_doc(similarity, "story"),
-            "all_keywords": self._keyword_scores(query, "all_keywords"),
-            "asked_keywords": self._keyword_scores(query, "asked_keywords"),
+            "all_keywords": self._keyword_scores(tokens, "all_keywords"),
+            "asked_keywords": self._keyword_scores(tokens, "asked_keywords"),
         }
 
     def search(
