@@ -54,21 +54,30 @@ class Journey:
         self.tab.locator("#nav").get_by_role("button", name=conversation).click()
         self.expect(self.tab.locator("#pane-header")).to_contain_text(conversation, timeout=WAIT)
 
-    def open_item(self, text: str) -> None:
-        """Open the conversation whose sidebar entry mentions `text`, clicking again if the
-        page redrew the sidebar under the first click (it can, just after a clock step)."""
-        header = self.tab.locator("#pane-header")
+    def _open(self, item, ready) -> None:
+        """Click a sidebar entry until `ready` shows: just after a clock step the page can
+        redraw the sidebar under the click, and the click is then lost."""
         for _ in range(3):
-            self.tab.locator("#nav .nav-item", has_text=text).click()
+            item().click()
             try:
-                self.expect(header).to_contain_text(text, timeout=WAIT // 4)
+                self.expect(ready).to_be_visible(timeout=WAIT // 4)
                 return
             except AssertionError:
                 continue
-        self.expect(header).to_contain_text(text, timeout=WAIT)
+        self.expect(ready).to_be_visible(timeout=WAIT)
+
+    def open_item(self, text: str) -> None:
+        """Open the conversation whose sidebar entry mentions `text`."""
+        self._open(
+            lambda: self.tab.locator("#nav .nav-item", has_text=text),
+            self.tab.locator("#pane-header", has_text=text),
+        )
 
     def dm(self) -> None:
-        self.tab.locator("#nav .nav-item").filter(has_text="Tandem").first.click()
+        self._open(
+            lambda: self.tab.locator("#nav .nav-item").filter(has_text="Tandem").first,
+            self.tab.get_by_role("tab", name="Messages"),
+        )
         self.tab.get_by_role("tab", name="Messages").click()
         self.expect(self.tab.locator("#composer")).to_be_visible()
 
