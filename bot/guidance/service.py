@@ -119,10 +119,10 @@ class GuidanceService:
         return self._retriever
 
     def warm(self) -> None:
-        """Load the index, the model and the refusal examples now, so the first leader's
-        answer is as quick as the rest (the first run of the model is the slowest)."""
+        """Load the index, both models and the refusal examples now, so the first leader's
+        answer is as quick as the rest (the first run of a model is the slowest)."""
         self._refusal_floors(self._example_vectors())
-        self.retriever.encode_query(WARM_UP_QUESTION)
+        self.retriever.search(WARM_UP_QUESTION, k=1)
 
     @property
     def wording(self) -> Wording:

@@ -30,6 +30,7 @@ from bot.knowledge.embeddings import get_encoder
 from bot.knowledge.keywords import content_key, load_or_build
 from bot.knowledge.scope import ScopeGate, ScopeVerdict, load_examples, scope_dir
 from bot.knowledge.vocabulary import load_vocabulary
+from bot.knowledge.wordvectors import get_word_encoder, load_or_embed
 from bot.metrics import RETRIEVAL_SECONDS
 from bot.settings import Settings
 
@@ -41,7 +42,8 @@ KINDS = ("card", "question", "lead", "guidance", "action", "pitfall", "limits", 
 # questions and card) and what it advises, each by meaning and by keywords (BM25). By
 # meaning, a group counts twice: its single closest passage, and the centre of the group
 # (the mean of its vectors), which rewards a document whose questions as a whole sit near
-# the leader's rather than one lucky phrase. Each signal is standardised across documents
+# the leader's rather than one lucky phrase. How leaders ask is also read by a second model,
+# static word vectors (`wordvectors.py`), which errs differently from MiniLM. Each signal is standardised across documents
 # for the question (z-scores), then weighted. The story has a small weight: it may help
 # recall, but its nouns must not outrank guidance that fits. Weights chosen by coordinate
 # search on the dev split together with two held-out questions per document (never on the
@@ -56,7 +58,18 @@ SIGNAL_WEIGHTS = {
     "story_meaning": 0.2,
     "all_keywords": 2.0,  # everything but the story and the closing question
     "asked_keywords": 0.85,
+    "asked_words_meaning": 0.6,
+    "asked_words_centre": 0.6,
 }
+MEANING_SIGNALS = (
+    "asked_meaning",
+    "asked_centre",
+    "advice_meaning",
+    "advice_centre",
+    "story_meaning",
+    "asked_words_meaning",
+    "asked_words_centre",
+)
 DUPLICATE_SIMILARITY = 0.9
 KEYWORD_KINDS = {"all_keywords": ASKED + ADVICE, "asked_keywords": ASKED}
 # How `_tokenize` reads text; part of the saved keyword indexes' key, so change it with it.
@@ -186,6 +199,7 @@ class Retriever:
             "story": self.passage_kind == KINDS.index("story"),
         }
         self._build_keywords()
+        self._build_word_vectors()
         self._build_doc_vectors()
         self._build_scope()
 
@@ -226,6 +240,18 @@ class Retriever:
             for meta, text in zip(self.passage_meta, self.passage_text, strict=True)
         ]
         return content_key(parts, TOKENIZER_RECIPE)
+
+    def _build_word_vectors(self) -> None:
+        """Word vectors of how leaders ask for each document (card and questions)."""
+        rows = np.flatnonzero(self._groups["asked"])
+        texts = [self.vocabulary.normalise(self.passage_text[r]) for r in rows]
+        self.word_matrix = load_or_embed(words_dir(self.settings), texts)
+        self.word_doc = self.passage_doc[rows]
+        questions = self.passage_kind[rows] == KINDS.index("question")
+        centres = np.zeros((len(self.doc_order), self.word_matrix.shape[1]), dtype=np.float32)
+        np.add.at(centres, self.word_doc[questions], self.word_matrix[questions])
+        norms = np.linalg.norm(centres, axis=1, keepdims=True)
+        self.word_question_centres = centres / np.clip(norms, 1e-9, None)
 
     def _centres(self, kinds: tuple[str, ...]) -> np.ndarray:
         """One unit vector per document: the mean of its passages of these kinds."""
@@ -299,6 +325,9 @@ class Retriever:
         self, query: str, similarity: np.ndarray, vector: np.ndarray
     ) -> dict[str, np.ndarray]:
         tokens = self._keyword_tokens(query)  # read once for both keyword indexes
+        words = get_word_encoder().encode([self.vocabulary.normalise(query)])[0]
+        best_words = np.full(len(self.doc_order), -1.0, dtype=np.float32)
+        np.maximum.at(best_words, self.word_doc, self.word_matrix @ words)
         return {
             "asked_meaning": self._best_by_doc(similarity, "asked"),
             "asked_centre": self.question_centres @ vector,
@@ -307,6 +336,8 @@ class Retriever:
             "story_meaning": self._best_by_doc(similarity, "story"),
             "all_keywords": self._keyword_scores(tokens, "all_keywords"),
             "asked_keywords": self._keyword_scores(tokens, "asked_keywords"),
+            "asked_words_meaning": best_words,
+            "asked_words_centre": self.word_question_centres @ words,
         }
 
     def search(
@@ -330,13 +361,7 @@ class Retriever:
         similarity = self.matrix @ vector
         signals = self.signals(query, similarity, vector)
         wanted = {
-            "dense": (
-                "asked_meaning",
-                "asked_centre",
-                "advice_meaning",
-                "advice_centre",
-                "story_meaning",
-            ),
+            "dense": MEANING_SIGNALS,
             "bm25": ("all_keywords", "asked_keywords"),
         }.get(mode, tuple(SIGNAL_WEIGHTS))
         score = np.zeros(len(self.doc_order), dtype=np.float32)
@@ -412,6 +437,12 @@ def keywords_dir(settings: Settings):
     """Where the keyword indexes are kept between starts: beside the vector index."""
     index = settings.resolved_chroma_path
     return index.with_name(f"{index.name}-keywords")
+
+
+def words_dir(settings: Settings):
+    """Where the word vectors of the knowledge base are kept between starts."""
+    index = settings.resolved_chroma_path
+    return index.with_name(f"{index.name}-words")
 
 
 def standardised(values: np.ndarray) -> np.ndarray:

@@ -1,9 +1,10 @@
-"""Health-and-care nouns that should not sway search (`knowledge/vocabulary.yaml`)."""
+"""Health-and-care nouns that should not sway search, and abbreviations read in full
+(`knowledge/vocabulary.yaml`)."""
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -14,9 +15,20 @@ import yaml
 class Vocabulary:
     pattern: re.Pattern | None
     group_of: dict[str, str]  # lower-case term -> group name
+    abbreviations: re.Pattern | None = None
+    expansion_of: dict[str, str] = field(default_factory=dict)  # "CD" -> "clinical director"
+
+    def expanded(self, text: str) -> str:
+        """The text with known abbreviations written out ("PCN CDs" -> "PCN clinical
+        directors")."""
+        if self.abbreviations is None:
+            return text
+        return self.abbreviations.sub(lambda m: self.expansion_of[m.group(1)] + m.group(2), text)
 
     def normalise(self, text: str) -> str:
-        """The text with every known term replaced by its group's name."""
+        """The text with abbreviations written out and every known term replaced by its
+        group's name."""
+        text = self.expanded(text)
         if self.pattern is None:
             return text
 
@@ -49,12 +61,18 @@ def load_vocabulary(path: Path) -> Vocabulary:
     if not Path(path).exists():
         return Vocabulary(None, {})
     data = yaml.safe_load(Path(path).read_text("utf-8")) or {}
+    expansion_of = {str(k): str(v) for k, v in (data.get("abbreviations") or {}).items()}
+    abbreviations = None
+    if expansion_of:
+        # Capitals only, a plural "s" allowed; never after a number ("2 PM" is a time).
+        short = "|".join(re.escape(a) for a in sorted(expansion_of, key=len, reverse=True))
+        abbreviations = re.compile(rf"(?<![\w-])(?<!\d\s)({short})(s?)(?![\w-])")
     group_of: dict[str, str] = {}
     for group, terms in (data.get("groups") or {}).items():
         for term in terms or []:
             group_of[str(term).lower()] = str(group)
     if not group_of:
-        return Vocabulary(None, {})
+        return Vocabulary(None, {}, abbreviations, expansion_of)
     alternatives = sorted(group_of, key=len, reverse=True)  # longest phrase first
     words = "|".join(re.escape(term).replace(r"\ ", r"\s+") for term in alternatives)
     # A determiner in front ("our PCN", "the hospice", "a council") goes with the term: which
@@ -65,4 +83,4 @@ def load_vocabulary(path: Path) -> Vocabulary:
     )
     # Plurals ("hospices") map like the singular.
     group_of.update({f"{term}s": group for term, group in list(group_of.items())})
-    return Vocabulary(pattern, group_of)
+    return Vocabulary(pattern, group_of, abbreviations, expansion_of)

@@ -1,0 +1,102 @@
+"""A second reading of meaning: WordLlama's static word vectors, weights from PyPI.
+
+MiniLM reads a question in context; WordLlama (MIT, `wordllama` on PyPI, its 256-dimension
+"l2_supercat" weights and tokenizer inside the wheel) averages word vectors taken from a
+large language model's token embeddings. The two make different mistakes, so retrieval adds
+this one as two more signals over how leaders ask for each document (see retrieval.py).
+Nothing is downloaded: the files are read from the installed package and downloads are
+switched off.
+
+Embedding the knowledge base's questions costs about half a second, so the vectors are kept
+on disk beside the vector index under a hash of exactly what was embedded (as the keyword
+indexes are): a saved file is only ever used for identical input, so it cannot be stale.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.metadata
+import importlib.util
+import logging
+import os
+import tempfile
+import threading
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+MODEL = "l2_supercat"
+DIMENSIONS = 256
+
+
+class WordEncoder:
+    """Loads the word vectors once; thread-safe for concurrent callers."""
+
+    def __init__(self) -> None:
+        spec = importlib.util.find_spec("wordllama")
+        if spec is None or not spec.submodule_search_locations:
+            raise RuntimeError("The package 'wordllama' is not installed; run `make setup`.")
+        from wordllama import WordLlama
+
+        # The wheel keeps its files in weights/ and tokenizers/, which is the layout it
+        # expects of a cache directory; pointing it there finds them with no download.
+        package = Path(list(spec.submodule_search_locations)[0])
+        self._model = WordLlama.load(
+            config=MODEL, dim=DIMENSIONS, cache_dir=package, disable_download=True
+        )
+        self._lock = threading.Lock()
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, DIMENSIONS), dtype=np.float32)
+        with self._lock:
+            vectors = self._model.embed([t or " " for t in texts], norm=True)
+        return np.asarray(vectors, dtype=np.float32)
+
+
+@lru_cache(maxsize=1)
+def get_word_encoder() -> WordEncoder:
+    return WordEncoder()
+
+
+def _key(texts: list[str]) -> str:
+    digest = hashlib.sha256(
+        f"{importlib.metadata.version('wordllama')}\n{MODEL}\n{DIMENSIONS}\n".encode()
+    )
+    for text in texts:
+        digest.update(b"\x00" + text.encode())
+    return digest.hexdigest()[:32]
+
+
+def load_or_embed(directory: Path, texts: list[str]) -> np.ndarray:
+    """The texts' word vectors: saved ones when exactly these texts were embedded before,
+    otherwise freshly embedded and saved for next time (when the directory is writable)."""
+    path = directory / f"{_key(texts)}.npy"
+    if path.is_file():
+        try:
+            saved = np.load(path, allow_pickle=False)
+            if saved.shape == (len(texts), DIMENSIONS):
+                return saved
+        except (OSError, ValueError) as error:  # unreadable: only slower, never wrong
+            log.warning("saved word vectors unreadable (%s); embedding", type(error).__name__)
+    vectors = get_word_encoder().encode(texts)
+    _save(directory, path, vectors)
+    return vectors
+
+
+def _save(directory: Path, path: Path, vectors: np.ndarray) -> None:
+    """Write to a temporary file, then rename it into place; older files can never match
+    again, so they go."""
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        handle, staging = tempfile.mkstemp(dir=directory, prefix=".saving-", suffix=".npy")
+        with os.fdopen(handle, "wb") as out:
+            np.save(out, vectors, allow_pickle=False)
+        os.replace(staging, path)
+        for other in directory.glob("*.npy"):
+            if other != path:
+                other.unlink(missing_ok=True)
+    except OSError as error:  # a read-only install still works, just slower to start
+        log.warning("could not save the word vectors (%s)", type(error).__name__)

@@ -1,0 +1,72 @@
+"""The second model (WordLlama word vectors) and abbreviations read in full."""
+
+import socket
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from bot.knowledge.retrieval import Retriever, words_dir
+from bot.knowledge.vocabulary import load_vocabulary
+from bot.knowledge.wordvectors import DIMENSIONS, WordEncoder, load_or_embed
+
+VOCABULARY = Path(__file__).resolve().parents[1] / "knowledge" / "vocabulary.yaml"
+
+
+def test_the_word_model_loads_and_reads_meaning_with_no_network(monkeypatch):
+    def no_network(*args, **kwargs):
+        raise AssertionError("the word model tried to reach the network")
+
+    monkeypatch.setattr(socket, "create_connection", no_network)
+    monkeypatch.setattr(socket.socket, "connect", no_network)
+    encoder = WordEncoder()  # a fresh load, not the process-wide one
+    trust, rebuild, payroll = encoder.encode(
+        [
+            "How do I rebuild trust with a partner organisation?",
+            "Our partners no longer trust us; how can we repair the relationship?",
+            "When is the payroll deadline for overtime claims?",
+        ]
+    )
+    assert trust.shape == (DIMENSIONS,)
+    assert abs(float(np.linalg.norm(trust)) - 1.0) < 1e-5
+    assert float(trust @ rebuild) > float(trust @ payroll) + 0.1
+
+
+def test_saved_word_vectors_are_reused_only_for_exactly_the_same_texts(tmp_path):
+    texts = ["a divided executive team", "a deputy who goes round you"]
+    first = load_or_embed(tmp_path, texts)
+    [saved] = list(tmp_path.glob("*.npy"))
+    marked = first[::-1].copy()  # a stand-in no model would produce for these texts
+    np.save(saved, marked)
+    assert np.array_equal(load_or_embed(tmp_path, texts), marked)  # read, not re-embedded
+    changed = load_or_embed(tmp_path, ["a divided executive team", "a chair who is hands-on"])
+    assert not np.array_equal(changed[1], first[1])
+    assert [p.name for p in tmp_path.glob("*.npy")] != [saved.name]  # the old file went
+    assert len(list(tmp_path.glob("*.npy"))) == 1
+
+
+def test_a_second_start_reads_the_word_vectors_the_first_saved(kb_settings):
+    first = Retriever(kb_settings)
+    [saved] = list(words_dir(kb_settings).glob("*.npy"))
+    second = Retriever(kb_settings)
+    assert np.array_equal(first.word_matrix, second.word_matrix)
+    assert list(words_dir(kb_settings).glob("*.npy")) == [saved]
+    question = "how do I get PCN clinical directors to come to place meetings"
+    assert [r.doc_id for r in first.search(question, k=5).results] == [
+        r.doc_id for r in second.search(question, k=5).results
+    ]
+
+
+@pytest.mark.parametrize(
+    ("written", "read"),
+    [
+        ("PCN CDs dont come", "partner organisation clinical directors dont come"),
+        ("they tell the PM instead", "they tell the practice manager instead"),
+        ("our NED and the DPH", "our non-executive director and the director of public health"),
+        ("meet at 2 PM", "meet at 2 PM"),  # a time, not a practice manager
+        ("cds and Cd", "cds and Cd"),  # capitals only
+        ("ED and IT", "ED and IT"),  # not known: left as written
+    ],
+)
+def test_abbreviations_are_read_in_full_in_capitals_only(written, read):
+    assert load_vocabulary(VOCABULARY).normalise(written) == read
