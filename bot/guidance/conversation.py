@@ -15,7 +15,7 @@ from pathlib import Path
 
 import yaml
 
-REFUSALS = ("privacy", "ranking", "posting", "coercive", "injection")
+REFUSALS = ("privacy", "ranking", "posting", "coercive", "mandate", "injection")
 CONVERSATION = ("greeting", "thanks", "help", "more_on", "something_else", "follow_up")
 FOLLOW_UP_MAX_WORDS = 14
 _ORDINALS = {
@@ -52,6 +52,7 @@ class Wording:
     strain: tuple[re.Pattern, ...]
     points_back_pattern: re.Pattern
     bare: re.Pattern
+    advice_cue: re.Pattern
 
     def reply(self, kind: str) -> str:
         if kind in REFUSALS:
@@ -70,13 +71,18 @@ class Wording:
         first = lines.get(label) or lines["general"]
         return f"{first} {' '.join(self.refusals['redirect_tail'].split())}"
 
-    def examples(self) -> dict[str, list[str]]:
-        """Refusal examples by kind, for catching the same requests worded differently."""
-        return {k: list(v) for k, v in (self.refusals.get("examples") or {}).items()}
+    @property
+    def refusal_margin(self) -> float:
+        """How much closer a message must be to refusal examples than to guidance."""
+        return float(self.refusals.get("refusal_margin", 0.0))
 
     @property
-    def example_similarity(self) -> float:
-        return float(self.refusals.get("example_similarity", 1.1))
+    def advice_margin(self) -> float:
+        """The same, for a message that asks for advice ("how do I…")."""
+        return float(self.refusals.get("advice_margin", self.refusal_margin))
+
+    def seeks_advice(self, message: str) -> bool:
+        return bool(self.advice_cue.search(message))
 
     def points_back(self, message: str) -> bool:
         """A short message that points at something said before ("how long should that take?")."""
@@ -110,6 +116,7 @@ def load_wording(prompts_dir: Path) -> Wording:
         _compile(conversation["strain"]["patterns"]),
         re.compile(conversation["follow_up"]["points_back"], re.I),
         re.compile(conversation["follow_up"]["bare"], re.I),
+        re.compile(refusals.get("advice_cue") or r"(?!)", re.I),
     )
 
 

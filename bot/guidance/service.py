@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 import time
 from dataclasses import dataclass, field
-from functools import lru_cache
+
+import numpy as np
 
 from bot.guidance.composer import LEAD_IN, Composition, Point, compose, expand
 from bot.guidance.conversation import (
@@ -23,7 +25,9 @@ from bot.guidance.conversation import (
     classify,
     load_wording,
 )
+from bot.guidance.refusal_gate import RefusalGate
 from bot.knowledge.retrieval import Retriever, SearchOutcome, SearchResult, get_retriever
+from bot.knowledge.scope import load_examples, load_refusal_examples, scope_dir
 from bot.knowledge.taxonomy import load_taxonomy
 from bot.metrics import MODEL_FALLBACKS, MODEL_SECONDS
 from bot.settings import Settings
@@ -31,9 +35,6 @@ from bot.text import clean_query
 
 log = logging.getLogger(__name__)
 _WORD = re.compile(r"[^\W\d_]{2,}")
-# A refusal by meaning needs to come this much closer to a refusal example than any
-# document's own question does (see `_refusal_floors`).
-REFUSAL_MARGIN = 0.01
 WARM_UP_QUESTION = "How do I build trust between partners?"  # never shown, never stored
 HELP_COMMANDS = "Type a question any time, or say *help* to see this again."
 
@@ -110,7 +111,8 @@ class GuidanceService:
     def __init__(self, settings: Settings, retriever: Retriever | None = None) -> None:
         self.settings = settings
         self._retriever = retriever
-        self._refusal_cut: tuple = (None, 0.0)
+        self._gate: tuple = (None, None)  # (the index's matrix it was built for, the gate)
+        self._gate_lock = threading.Lock()
 
     @property
     def retriever(self) -> Retriever:
@@ -121,7 +123,7 @@ class GuidanceService:
     def warm(self) -> None:
         """Load the index, both models and the refusal examples now, so the first leader's
         answer is as quick as the rest (the first run of a model is the slowest)."""
-        self._refusal_floors(self._example_vectors())
+        self.refusal_gate()
         self.retriever.search(WARM_UP_QUESTION, k=1)
 
     @property
@@ -155,7 +157,7 @@ class GuidanceService:
         vector = None  # the question's embedding, computed once for refusals and search
         if intent.kind == "question" and not self.retriever.empty:
             vector = self.retriever.encode_query(text)
-            intent = Intent(self._refused_by_meaning(vector) or "question")
+            intent = Intent(self._refused_by_meaning(vector, text) or "question")
         if intent.kind in REFUSALS:
             return self._said(text, intent.kind, self.wording.reply(intent.kind))
         if intent.kind in ("greeting", "thanks"):
@@ -181,36 +183,19 @@ class GuidanceService:
             return self._question(text, search, note, history, "follow_up", lead_in, on_progress)
         return self._question(text, text, note, history, on_progress=on_progress, vector=vector)
 
-    def _refused_by_meaning(self, query) -> str | None:
+    def _refused_by_meaning(self, vector, message: str) -> str | None:
         """A refusal kind when the message means what a refusal example means (the patterns
-        catch the usual wordings; this catches the rest)."""
-        vectors = self._example_vectors()
-        if not vectors:
-            return None
-        floors = self._refusal_floors(vectors)
-        closest = {kind: float((matrix @ query).max()) for kind, matrix in vectors.items()}
-        found = [
-            (similarity, kind) for kind, similarity in closest.items() if similarity >= floors[kind]
-        ]
-        return max(found)[1] if found else None
+        catch the usual wordings; the gate catches the rest)."""
+        return self.refusal_gate().judge(vector, self.wording.seeks_advice(message)).kind
 
-    def _example_vectors(self) -> dict:
-        vocabulary = self.settings.knowledge_dir / "vocabulary.yaml"
-        return _example_vectors(self.settings.prompts_dir, vocabulary)
-
-    def _refusal_floors(self, vectors: dict) -> dict[str, float]:
-        """Per kind, the configured similarity raised above the closest any document's own
-        question comes to that kind's examples: a way leaders ask for guidance is never
-        declined, and one kind's near neighbours do not blunt another's."""
-        asked = self.retriever.questions_matrix()
-        key = (id(vectors), asked.shape[0])
-        if self._refusal_cut[0] != key:
-            floors = {}
-            for kind, matrix in vectors.items():
-                ceiling = float((asked @ matrix.T).max()) + REFUSAL_MARGIN if len(asked) else 0.0
-                floors[kind] = max(self.wording.example_similarity, ceiling)
-            self._refusal_cut = (key, floors)
-        return self._refusal_cut[1]
+    def refusal_gate(self) -> RefusalGate:
+        """Built once per loaded index: the documents' own questions are part of it."""
+        retriever = self.retriever
+        with self._gate_lock:
+            if self._gate[0] is not retriever.matrix:
+                gate = _refusal_gate(self.settings, retriever, self.wording)
+                self._gate = (retriever.matrix, gate)
+            return self._gate[1]
 
     # --- replies that are not searches --------------------------------------------------
 
@@ -398,20 +383,31 @@ class GuidanceService:
         return Answer(query, True, reply.text, _citations(reply.cited), "llm", note)
 
 
-@lru_cache(maxsize=4)
-def _example_vectors(prompts_dir, vocabulary_path) -> dict:
-    """Refusal examples as vectors, read the way questions are (organisation names as their
-    group), so "the hospice" in an example weighs no more than "the council" in a message."""
-    from bot.knowledge.embeddings import get_encoder
-    from bot.knowledge.vocabulary import load_vocabulary
+def _refusal_gate(settings: Settings, retriever: Retriever, wording: Wording) -> RefusalGate:
+    """The gate over the shipped examples, read the way questions are (organisation names as
+    their group), with vectors from the shipped embedding cache."""
+    folder = scope_dir(settings)
+    examples = load_refusal_examples(folder)
+    cache = retriever.scope_cache
 
-    vocabulary = load_vocabulary(vocabulary_path)
-    examples = load_wording(prompts_dir).examples()
-    return {
-        kind: get_encoder().encode([vocabulary.normalise(t) for t in texts])
-        for kind, texts in examples.items()
-        if texts
-    }
+    def vectors(texts) -> np.ndarray:
+        return cache.encode([retriever.vocabulary.normalise(t) for t in texts])
+
+    answerable = np.vstack(
+        [
+            retriever.questions_matrix(),
+            vectors(examples.lookalikes),
+            vectors(load_examples(folder).outside),  # the scope gate's to redirect
+        ]
+    )
+    gate = RefusalGate(
+        {k: vectors(v) for k, v in examples.by_kind.items()},
+        answerable,
+        wording.refusal_margin,
+        wording.advice_margin,
+    )
+    cache.save()  # examples added since the last ingest are embedded once
+    return gate
 
 
 def _citations(results: list[SearchResult]) -> list[Citation]:

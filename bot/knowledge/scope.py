@@ -78,14 +78,46 @@ def load_examples(scope_dir: Path) -> ScopeExamples:
     )
 
 
+@dataclass(frozen=True)
+class RefusalExamples:
+    """Requests Tandem declines, by kind, and leadership questions that only sound like
+    them (`refusals.yaml`); the refusal gate in `bot/guidance/refusal_gate.py` reads them."""
+
+    by_kind: dict[str, tuple[str, ...]]
+    lookalikes: tuple[str, ...]
+
+    def texts(self) -> list[str]:
+        return [t for texts in self.by_kind.values() for t in texts] + list(self.lookalikes)
+
+
+@lru_cache(maxsize=4)
+def load_refusal_examples(scope_dir: Path) -> RefusalExamples:
+    path = scope_dir / "refusals.yaml"
+    data = (yaml.safe_load(path.read_text("utf-8")) or {}) if path.exists() else {}
+    by_kind = {
+        str(kind): tuple(str(t) for t in texts or [])
+        for kind, texts in (data.get("examples") or {}).items()
+    }
+    return RefusalExamples(by_kind, tuple(str(t) for t in data.get("lookalikes") or []))
+
+
 def scope_dir(settings: Settings) -> Path:
     return settings.knowledge_dir / "scope"
 
 
 def scope_texts(settings: Settings) -> list[str]:
-    """Every example text, so the embedding cache keeps their vectors."""
+    """Every example text as it is embedded, so the embedding cache keeps their vectors
+    (refusal examples are read the way questions are: organisation names as their group)."""
+    from bot.knowledge.vocabulary import load_vocabulary
+
     examples = load_examples(scope_dir(settings))
-    return [*examples.inside, *examples.outside]
+    vocabulary = load_vocabulary(settings.knowledge_dir / "vocabulary.yaml")
+    refusals = load_refusal_examples(scope_dir(settings))
+    return [
+        *examples.inside,
+        *examples.outside,
+        *(vocabulary.normalise(t) for t in [*refusals.texts(), *examples.outside]),
+    ]
 
 
 @dataclass(frozen=True)
