@@ -19,6 +19,7 @@ from bot.knowledge.taxonomy import load_taxonomy
 from bot.reflection.journal import SHARING
 from bot.schedule import ScheduleError, validate
 from bot.settings import Settings
+from bot.statuses import LeaderStatus, SendKind, Sharing
 
 EXPORT_VERSION = 1
 
@@ -136,8 +137,10 @@ def erase_user(settings: Settings, team_id: str, user_id: str, actor: str = "sel
         existed = leader is not None
         if leader is not None:
             checkin_ids = session.scalars(select(CheckIn.id).where(CheckIn.leader_id == leader.id))
-            sends = [OutboxSend.key_for("invitation", leader.id)]
-            sends += [OutboxSend.key_for("reminder", checkin_id) for checkin_id in checkin_ids]
+            sends = [OutboxSend.key_for(SendKind.INVITATION, leader.id)]
+            sends += [
+                OutboxSend.key_for(SendKind.REMINDER, checkin_id) for checkin_id in checkin_ids
+            ]
             session.execute(delete(OutboxSend).where(OutboxSend.key.in_(sends)))
             session.execute(delete(JournalEntry).where(JournalEntry.leader_id == leader.id))
             session.execute(delete(CheckIn).where(CheckIn.leader_id == leader.id))
@@ -206,7 +209,7 @@ class _LeaderIn(BaseModel):
     skip_next: bool = False
     focus_themes: list[str] = Field(default_factory=list, max_length=12)
     guidance_after_answer: bool = True
-    status: Literal["active", "invited", "left", "peers-only"] = "active"
+    status: LeaderStatus = LeaderStatus.ACTIVE
     consent_source: str = "self"
     anchor_date: dt.date | None = None
 
@@ -214,7 +217,7 @@ class _LeaderIn(BaseModel):
 class _EntryIn(BaseModel):
     text: str = Field(min_length=1, max_length=200_000)
     themes: list[str] = Field(default_factory=list, max_length=12)
-    sharing: Literal["private", "team", "peers"] = "private"
+    sharing: Sharing = Sharing.PRIVATE
     question_id: str | None = None
     created_at: Annotated[dt.datetime, AfterValidator(_sane_time)]
     updated_at: Annotated[dt.datetime | None, AfterValidator(_sane_time)] = None

@@ -41,6 +41,7 @@ from bot.schedule import next_local
 from bot.services.delivery import MAX_ATTEMPTS, post, send_once
 from bot.settings import Settings
 from bot.slack_client import TeamClients
+from bot.statuses import CheckInStatus, SendKind
 from bot.ui.checkins import (
     METADATA_EVENT,
     checkin_message,
@@ -116,8 +117,8 @@ def send_invitations(settings: Settings, clients: TeamClients) -> int:
         delivery = send_once(
             settings,
             client,
-            "invitation",
-            OutboxSend.key_for("invitation", leader_id),
+            SendKind.INVITATION,
+            OutboxSend.key_for(SendKind.INVITATION, leader_id),
             {"leader_id": leader_id},
             channel=user_id,
             text=text,
@@ -219,7 +220,7 @@ def send_checkin(
     delivery = post(
         settings,
         client,
-        "checkin",
+        SendKind.CHECKIN,
         maybe_sent=item.attempts > 1,
         team_id=leader.team_id,
         reference={"checkin_id": item.checkin_id},
@@ -255,7 +256,11 @@ def send_reminders(settings: Settings, now: dt.datetime, clients: TeamClients) -
     sent = 0
     for checkin_id in reminders_due(settings, now):
         checkin, leader = load_checkin(settings, checkin_id)
-        if checkin is None or checkin.status != "sent" or checkin.reminder_sent_at is not None:
+        if (
+            checkin is None
+            or checkin.status != CheckInStatus.SENT
+            or checkin.reminder_sent_at is not None
+        ):
             continue  # answered, declined or reminded since
         client = clients.for_team(leader.team_id)
         question = question_by_id(settings.prompts_dir, checkin.question_id)
@@ -265,8 +270,8 @@ def send_reminders(settings: Settings, now: dt.datetime, clients: TeamClients) -
         delivery = send_once(
             settings,
             client,
-            "reminder",
-            OutboxSend.key_for("reminder", checkin_id),
+            SendKind.REMINDER,
+            OutboxSend.key_for(SendKind.REMINDER, checkin_id),
             {"checkin_id": checkin_id},
             channel=checkin.channel_id,
             thread_ts=checkin.message_ts,

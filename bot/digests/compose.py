@@ -37,6 +37,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Protocol
 
+from bot.statuses import Sharing
+
 BANDS = ((20, "20+"), (10, "10–19"), (5, "5–9"), (0, "under 5"))
 ALL_SECTIONS = ("themes", "guidance", "question", "connections", "invitation")
 
@@ -216,7 +218,7 @@ def contributors_by_theme(
     group = set(inputs.group)
     found: dict[str, set[str]] = {}
     for row in inputs.entries:
-        if row.sharing != "team" or row.author not in group:
+        if row.sharing != Sharing.TEAM or row.author not in group:
             continue
         person = contributor_hash(inputs.salt, inputs.team_id, row.author)
         for theme in _themes_of(row):

@@ -18,12 +18,10 @@ from bot.db.models import Leader, PeerExclusion, PeerPreference, utcnow
 from bot.knowledge.taxonomy import load_taxonomy
 from bot.reflection.leaders import find_leader
 from bot.settings import Settings
+from bot.statuses import LeaderStatus
 
 CADENCES = ("fortnightly", "monthly")
 DEFAULT_CADENCE = "monthly"
-# A Leader row for someone who meets peers but has not joined check-ins: check-ins are
-# only ever sent to status "active", so this can never start them by accident.
-PEERS_ONLY = "peers-only"
 MAX_EXCLUSIONS = 50
 PAUSE_FOR_NOW = dt.timedelta(weeks=8)
 _USER_ID = re.compile(r"^[UW][A-Z0-9]+$")
@@ -75,7 +73,8 @@ def ensure_leader(
         leader = Leader(
             team_id=team_id,
             slack_user_id=user_id,
-            status=PEERS_ONLY,
+            # Check-ins only ever go to status "active": this cannot start them by accident.
+            status=LeaderStatus.PEERS_ONLY,
             consent_source="self",
             time_zone=time_zone or "Europe/London",
             anchor_date=utcnow().date(),

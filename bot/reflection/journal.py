@@ -12,13 +12,14 @@ from bot.db.engine import session_scope
 from bot.db.models import CheckIn, JournalEntry, Leader, utcnow
 from bot.reflection.themes import tag_themes
 from bot.settings import Settings
+from bot.statuses import CheckInStatus, Sharing
 from bot.text import clean_text
 
-SHARING = ("private", "team", "peers")
+SHARING = tuple(Sharing)  # in the order they are offered
 SHARING_LABELS = {
-    "private": "Private to me",
-    "team": "May count towards anonymous team themes",
-    "peers": "May inform peer matching",
+    Sharing.PRIVATE: "Private to me",
+    Sharing.TEAM: "May count towards anonymous team themes",
+    Sharing.PEERS: "May inform peer matching",
 }
 
 
@@ -55,13 +56,13 @@ def add_entry(
     checkin_id: int | None = None,
     question_id: str | None = None,
     source: str = "modal",
-    sharing: str = "private",
+    sharing: str = Sharing.PRIVATE,
 ) -> EntryView:
     text = clean_text(text)
     if not text:
         raise ValueError("an empty reflection is not saved")
     if sharing not in SHARING:
-        sharing = "private"
+        sharing = Sharing.PRIVATE
     themes = tag_themes(text, _taxonomy(settings))
     with session_scope(settings) as session:
         entry = JournalEntry(
@@ -77,7 +78,7 @@ def add_entry(
         if checkin_id is not None:
             checkin = session.get(CheckIn, checkin_id)
             if checkin is not None and checkin.leader_id == leader_id:
-                checkin.status, checkin.answered_at = "answered", utcnow()
+                checkin.status, checkin.answered_at = CheckInStatus.ANSWERED, utcnow()
         session.flush()
         return _view(entry)
 

@@ -11,6 +11,7 @@ from bot.db.engine import session_scope
 from bot.db.models import Leader, utcnow
 from bot.schedule import Schedule, validate
 from bot.settings import Settings
+from bot.statuses import LeaderStatus
 
 
 def schedule_of(leader: Leader) -> Schedule:
@@ -67,7 +68,7 @@ def enrol(
             leader.local_time or "09:30",
             leader.time_zone,
         )
-        leader.status = "active"
+        leader.status = LeaderStatus.ACTIVE
         leader.consent_source = consent_source
         leader.enrolled_at = utcnow()
         session.flush()

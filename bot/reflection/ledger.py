@@ -25,6 +25,7 @@ from bot.reflection.leaders import focus_of, schedule_of
 from bot.reflection.prompts import choose_question
 from bot.schedule import due_for
 from bot.settings import Settings
+from bot.statuses import CheckInStatus, LeaderStatus
 
 WORKER_ID = f"{socket.gethostname()}:{os.getpid()}"
 # A tick for an instant older than this is a replay of the past, not the scheduler's minute.
@@ -42,7 +43,7 @@ def invitations_to_send(settings: Settings) -> list[tuple[int, str, str]]:
             tuple(row)
             for row in session.execute(
                 select(Leader.id, Leader.team_id, Leader.slack_user_id).where(
-                    Leader.status == "invited", Leader.invited_at.is_(None)
+                    Leader.status == LeaderStatus.INVITED, Leader.invited_at.is_(None)
                 )
             )
         ]
@@ -82,7 +83,7 @@ def plan_checkins(settings: Settings, now: dt.datetime) -> int:
     instant already past (`tandem jobs tick --at`, a replay) reads everyone, as instants
     are worked out from the present on."""
     with session_scope(settings) as session:
-        active = select(Leader).where(Leader.status == "active")
+        active = select(Leader).where(Leader.status == LeaderStatus.ACTIVE)
         if now < utcnow() - REPLAY_BEFORE:
             leaders = list(session.scalars(active))
         else:  # two index ranges: never worked out yet, and come due
@@ -135,7 +136,7 @@ def plan_checkins(settings: Settings, now: dt.datetime) -> int:
                 "period_key": occurrence.period_key,
                 "question_id": question.id,
                 "due_at": occurrence.due_utc,
-                "status": "skipped" if skip else "due",
+                "status": CheckInStatus.SKIPPED if skip else CheckInStatus.DUE,
                 "claimed_by": "",
                 "claimed_at": claimed_at,
                 "attempts": 0,
@@ -146,7 +147,7 @@ def plan_checkins(settings: Settings, now: dt.datetime) -> int:
         with session_scope(settings) as session:
             _insert_ignoring_duplicates(session, chunk)
             leader_ids = [r["leader_id"] for r in chunk]
-            skipped = [r["leader_id"] for r in chunk if r["status"] == "skipped"]
+            skipped = [r["leader_id"] for r in chunk if r["status"] == CheckInStatus.SKIPPED]
             if skipped:
                 session.execute(
                     update(Leader).where(Leader.id.in_(skipped)).values(skip_next=False)
@@ -157,7 +158,7 @@ def plan_checkins(settings: Settings, now: dt.datetime) -> int:
                 .values(snoozed_until=None)
             )
     _advance_next_due(settings, leaders, planned, rows, now)
-    return sum(1 for r in rows if r["status"] == "due")
+    return sum(1 for r in rows if r["status"] == CheckInStatus.DUE)
 
 
 def _advance_next_due(settings, leaders, planned, rows, now: dt.datetime) -> None:
@@ -224,8 +225,11 @@ def claim_sendable(settings: Settings, claimant: str, limit: int = CLAIM_BATCH) 
             select(CheckIn.id)
             .where(
                 or_(
-                    CheckIn.status == "due",
-                    and_(CheckIn.status == "claimed", CheckIn.claimed_at < stale_before),
+                    CheckIn.status == CheckInStatus.DUE,
+                    and_(
+                        CheckIn.status == CheckInStatus.CLAIMED,
+                        CheckIn.claimed_at < stale_before,
+                    ),
                 )
             )
             .order_by(CheckIn.due_at, CheckIn.id)
@@ -241,7 +245,7 @@ def claim_sendable(settings: Settings, claimant: str, limit: int = CLAIM_BATCH) 
                 update(CheckIn)
                 .where(CheckIn.id.in_(ids[start : start + 1000]))
                 .values(
-                    status="claimed",
+                    status=CheckInStatus.CLAIMED,
                     claimed_by=claimant,
                     claimed_at=utcnow(),
                     attempts=CheckIn.attempts + 1,
@@ -276,7 +280,7 @@ def renew_claims(settings: Settings, ids: list[int], claimant: str) -> set[int]:
                 update(CheckIn)
                 .where(
                     CheckIn.id.in_(ids),
-                    CheckIn.status == "claimed",
+                    CheckIn.status == CheckInStatus.CLAIMED,
                     CheckIn.claimed_by == claimant,
                 )
                 .values(claimed_at=utcnow())
@@ -296,9 +300,9 @@ def record_sent(settings: Settings, outcomes: list[dict]) -> int:
     with session_scope(settings) as session:
         session.connection().execute(
             update(CheckIn)
-            .where(CheckIn.id == bindparam("checkin_id"), CheckIn.status == "claimed")
+            .where(CheckIn.id == bindparam("checkin_id"), CheckIn.status == CheckInStatus.CLAIMED)
             .values(
-                status="sent",
+                status=CheckInStatus.SENT,
                 sent_at=sent_at,
                 channel_id=bindparam("channel"),
                 message_ts=bindparam("ts"),
@@ -326,7 +330,7 @@ def give_up_or_retry(
     with session_scope(settings) as session:
         row = session.get(CheckIn, checkin_id)
         if row.attempts >= max_attempts or not retryable:
-            row.status = "failed"
+            row.status = CheckInStatus.FAILED
         else:
             row.claimed_at = utcnow() - dt.timedelta(seconds=settings.stale_claim_seconds + 1)
 
@@ -341,7 +345,7 @@ def reminders_due(settings: Settings, now: dt.datetime) -> list[int]:
             session.execute(
                 select(CheckIn.id).where(
                     and_(
-                        CheckIn.status == "sent",
+                        CheckIn.status == CheckInStatus.SENT,
                         CheckIn.reminder_sent_at.is_(None),
                         CheckIn.reminder_due_at <= now,
                     )
