@@ -20,6 +20,7 @@ from bot.reflection.journal import SHARING
 from bot.schedule import ScheduleError, validate
 from bot.settings import Settings
 from bot.statuses import LeaderStatus, SendKind, Sharing
+from bot.text import join_themes, split_themes
 
 EXPORT_VERSION = 1
 
@@ -84,7 +85,7 @@ def export_user(settings: Settings, team_id: str, user_id: str, actor: str = "se
                 "quiet_end": leader.quiet_end,
                 "paused_until": _iso(leader.paused_until),
                 "skip_next": leader.skip_next,
-                "focus_themes": [t for t in leader.focus_themes.split(",") if t],
+                "focus_themes": split_themes(leader.focus_themes),
                 "guidance_after_answer": leader.guidance_after_answer,
                 "status": leader.status,
                 "consent_source": leader.consent_source,
@@ -112,7 +113,7 @@ def export_user(settings: Settings, team_id: str, user_id: str, actor: str = "se
                 data["journal"].append(
                     {
                         "text": entry.text,
-                        "themes": [t for t in entry.themes.split(",") if t],
+                        "themes": split_themes(entry.themes),
                         "sharing": entry.sharing,
                         "question_id": entry.question_id,
                         "source": entry.source,
@@ -275,7 +276,7 @@ def import_user(
         **leader_in.model_dump(),
         "team_id": payload.team_id,
         "slack_user_id": payload.slack_user_id,
-        "focus_themes": ",".join(leader_in.focus_themes),
+        "focus_themes": join_themes(leader_in.focus_themes),
         "anchor_date": leader_in.anchor_date or clock.utcnow().date(),
     }
     check_columns(Leader, leader_values, "leader.")
@@ -285,7 +286,7 @@ def import_user(
             raise ImportRejected("journal: unknown sharing choice")
         values = {
             "text": entry.text,
-            "themes": ",".join(entry.themes),
+            "themes": join_themes(entry.themes),
             "sharing": entry.sharing,
             "question_id": entry.question_id,
             "source": "import",

@@ -38,6 +38,7 @@ from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 from bot.statuses import Sharing
+from bot.text import split_themes
 
 BANDS = ((20, "20+"), (10, "10–19"), (5, "5–9"), (0, "under 5"))
 ALL_SECTIONS = ("themes", "guidance", "question", "connections", "invitation")
@@ -202,7 +203,7 @@ def _band_rank(label: str) -> int:
 def _themes_of(row: SharedRow) -> list[str]:
     themes = row.themes
     if isinstance(themes, str):
-        themes = themes.split(",")
+        themes = split_themes(themes)
     return [t.strip() for t in themes if t and t.strip()]
 
 

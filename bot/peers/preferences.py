@@ -19,6 +19,7 @@ from bot.knowledge.taxonomy import load_taxonomy
 from bot.reflection.leaders import find_leader
 from bot.settings import Settings
 from bot.statuses import LeaderStatus
+from bot.text import join_themes, split_themes
 
 CADENCES = ("fortnightly", "monthly")
 DEFAULT_CADENCE = "monthly"
@@ -40,17 +41,13 @@ class PeerChoices:
     display_name: str
 
 
-def split_themes(value: str | None) -> list[str]:
-    return [t for t in (value or "").split(",") if t]
-
-
 def known_themes(settings: Settings) -> list[str]:
     return [t.slug for t in load_taxonomy(settings.knowledge_dir / "taxonomy.yaml")]
 
 
 def _clean_themes(themes, allowed: list[str]) -> str:
     chosen = [t for t in dict.fromkeys(themes or []) if t in allowed]
-    return ",".join(chosen)[:400]
+    return join_themes(chosen)[:400]
 
 
 def _clean_exclusions(user_ids, own_user_id: str) -> list[str]:
@@ -218,7 +215,7 @@ def import_preferences(session: Session, leader: Leader, values: dict) -> None:
     if preference.prefer_other_org is None:
         preference.prefer_other_org = True
     if values.get("peer_themes"):
-        preference.want_themes = ",".join(dict.fromkeys(values["peer_themes"]))[:400]
+        preference.want_themes = join_themes(dict.fromkeys(values["peer_themes"]))[:400]
     preference.updated_at = utcnow()
     session.flush()
 

@@ -39,7 +39,6 @@ from bot.db.models import (
     utcnow,
 )
 from bot.peers.matching import Candidate, MatchResult, match
-from bot.peers.preferences import split_themes
 from bot.schedule import (
     Occurrence,
     Schedule,
@@ -50,6 +49,7 @@ from bot.schedule import (
 )
 from bot.settings import Settings
 from bot.statuses import PeerGroupStatus, Sharing
+from bot.text import join_themes, split_themes
 
 log = logging.getLogger(__name__)
 
@@ -297,7 +297,7 @@ def plan_round(
             for group in plan.result.groups:
                 row = PeerGroup(
                     round_id=record.id,
-                    reasons=",".join(group.reasons),
+                    reasons=join_themes(group.reasons),
                     status=PeerGroupStatus.PLANNED,
                     created_at=now,
                 )

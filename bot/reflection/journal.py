@@ -13,7 +13,7 @@ from bot.db.models import CheckIn, JournalEntry, Leader, utcnow
 from bot.reflection.themes import tag_themes
 from bot.settings import Settings
 from bot.statuses import CheckInStatus, Sharing
-from bot.text import clean_text
+from bot.text import clean_text, join_themes, split_themes
 
 SHARING = tuple(Sharing)  # in the order they are offered
 SHARING_LABELS = {
@@ -38,9 +38,13 @@ class EntryView:
 
 
 def _view(entry: JournalEntry) -> EntryView:
-    themes = [t for t in entry.themes.split(",") if t]
     return EntryView(
-        entry.id, entry.text, themes, entry.sharing, entry.created_at, entry.question_id
+        entry.id,
+        entry.text,
+        split_themes(entry.themes),
+        entry.sharing,
+        entry.created_at,
+        entry.question_id,
     )
 
 
@@ -70,7 +74,7 @@ def add_entry(
             checkin_id=checkin_id,
             question_id=question_id,
             text=text,
-            themes=",".join(themes),
+            themes=join_themes(themes),
             sharing=sharing,
             source=source,
         )
@@ -98,7 +102,7 @@ def append_to_checkin(
         ).first()
         if entry is not None:
             entry.text = f"{entry.text}\n\n{text}"
-            entry.themes = ",".join(tag_themes(entry.text, _taxonomy(settings)))
+            entry.themes = join_themes(tag_themes(entry.text, _taxonomy(settings)))
             entry.updated_at = utcnow()
             session.flush()
             return _view(entry), False
@@ -131,7 +135,7 @@ def edit_entry(settings: Settings, leader_id: int, entry_id: int, text: str) -> 
     with session_scope(settings) as session:
         entry = _owned(session, leader_id, entry_id)
         entry.text = text
-        entry.themes = ",".join(tag_themes(text, _taxonomy(settings)))
+        entry.themes = join_themes(tag_themes(text, _taxonomy(settings)))
         entry.updated_at = utcnow()
         session.flush()
         return _view(entry)
@@ -173,7 +177,7 @@ def theme_summary(settings: Settings, leader_id: int, weeks: int = 8) -> list[tu
                 JournalEntry.leader_id == leader_id, JournalEntry.created_at >= since
             )
         ).all()
-    counts = Counter(t for themes in rows for t in themes.split(",") if t)
+    counts = Counter(t for themes in rows for t in split_themes(themes))
     return counts.most_common()
 
 

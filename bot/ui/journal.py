@@ -28,6 +28,7 @@ from bot.reflection.journal import SHARING, SHARING_LABELS, EntryView
 from bot.schedule import CADENCES, DAYS
 from bot.services.safety import escape_mrkdwn
 from bot.statuses import LeaderStatus, Sharing
+from bot.text import split_themes
 
 ACTION_SHARING = "journal_sharing"
 ACTION_EDIT = "journal_edit"
@@ -202,7 +203,7 @@ def settings_modal(leader) -> View:
         return next((o for o in options if o.value == value), options[0])
 
     themes = _theme_options()
-    chosen = [o for o in themes if o.value in (leader.focus_themes or "").split(",")]
+    chosen = [o for o in themes if o.value in split_themes(leader.focus_themes)]
     guidance = Option(value="yes", label="After I reflect, suggest one piece of guidance")
     blocks = [
         InputBlock(
