@@ -71,9 +71,10 @@ def _measured(standin, work) -> dict:
 def run(leaders: int = LEADERS) -> dict:
     from bot.db.engine import get_engine
     from bot.db.models import Leader
+    from bot.reflection.ledger import plan_checkins
     from bot.slack_client import TeamClients, make_web_client
     from bot.ui.checkins import checkin_message
-    from jobs.tick import deliver_checkins, plan_checkins
+    from jobs.tick import deliver_checkins
 
     with tempfile.TemporaryDirectory() as tmp, separate_workspace(leaders) as standin:
         settings = Settings(_env_file=None, TANDEM_DATA_DIR=tmp).model_copy(

@@ -80,7 +80,7 @@ def measure_database(n: int, workdir: Path) -> dict:
     """Import the cohort, then an idle tick's planning and a due tick's planning."""
     from bot import clock
     from bot.cohort import import_leaders
-    from jobs.tick import plan_checkins
+    from bot.reflection.ledger import plan_checkins
 
     settings = Settings(_env_file=None, TANDEM_DATA_DIR=str(workdir / f"n{n}"))
     text = cohort_csv(n)

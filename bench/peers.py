@@ -115,6 +115,7 @@ def _database_round(candidates: list[Candidate], history_rounds: int = HISTORY_R
     from bot.db.engine import dispose_engines, get_engine, session_scope
     from bot.db.models import Leader, PeerExclusion, PeerPreference
     from bot.peers.rounds import plan_round
+    from bot.text import join_themes
 
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(_env_file=None, TANDEM_DATA_DIR=tmp)  # SQLite in the temp dir
@@ -145,8 +146,8 @@ def _database_round(candidates: list[Candidate], history_rounds: int = HISTORY_R
                         "opted_in": True,
                         "cadence": "fortnightly",
                         "prefer_other_org": c.prefer_other_org,
-                        "want_themes": ",".join(sorted(c.wants)),
-                        "offer_themes": ",".join(sorted(c.offers)),
+                        "want_themes": join_themes(sorted(c.wants)),
+                        "offer_themes": join_themes(sorted(c.offers)),
                     }
                     for c in candidates
                 ],

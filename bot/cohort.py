@@ -21,6 +21,7 @@ from bot.knowledge.taxonomy import load_taxonomy
 from bot.peers import preferences
 from bot.schedule import ScheduleError, validate
 from bot.settings import Settings
+from bot.statuses import LeaderStatus
 
 IMPORT_BATCH = 1000  # rows written per transaction once the whole file has been checked
 USER_ID = re.compile(r"^[UW][A-Z0-9]+$")
@@ -126,7 +127,7 @@ def _import_row(
     if leader is None:
         leader = Leader(team_id=team_id, slack_user_id=values["user"], anchor_date=utcnow().date())
         session.add(leader)
-    elif leader.status == "active":
+    elif leader.status == LeaderStatus.ACTIVE:
         report.updated += 1
     leader.organisation = values["organisation"]
     leader.time_zone = values["time_zone"]
@@ -136,12 +137,12 @@ def _import_row(
         values["local_time"],
     )
     if values["consent"]:
-        if leader.status != "active":
+        if leader.status != LeaderStatus.ACTIVE:
             report.enrolled += 1
-        leader.status, leader.consent_source = "active", "programme"
+        leader.status, leader.consent_source = LeaderStatus.ACTIVE, "programme"
         leader.enrolled_at = leader.enrolled_at or utcnow()
-    elif leader.status != "active":
-        leader.status = "invited"
+    elif leader.status != LeaderStatus.ACTIVE:
+        leader.status = LeaderStatus.INVITED
         leader.invited_at = None  # the next tick sends the invitation
         report.invited += 1
     if values["peers"] or values["peer_themes"]:

@@ -19,6 +19,8 @@ from bot.knowledge.taxonomy import load_taxonomy
 from bot.reflection.journal import SHARING
 from bot.schedule import ScheduleError, validate
 from bot.settings import Settings
+from bot.statuses import LeaderStatus, SendKind, Sharing
+from bot.text import join_themes, split_themes
 
 EXPORT_VERSION = 1
 
@@ -83,7 +85,7 @@ def export_user(settings: Settings, team_id: str, user_id: str, actor: str = "se
                 "quiet_end": leader.quiet_end,
                 "paused_until": _iso(leader.paused_until),
                 "skip_next": leader.skip_next,
-                "focus_themes": [t for t in leader.focus_themes.split(",") if t],
+                "focus_themes": split_themes(leader.focus_themes),
                 "guidance_after_answer": leader.guidance_after_answer,
                 "status": leader.status,
                 "consent_source": leader.consent_source,
@@ -111,7 +113,7 @@ def export_user(settings: Settings, team_id: str, user_id: str, actor: str = "se
                 data["journal"].append(
                     {
                         "text": entry.text,
-                        "themes": [t for t in entry.themes.split(",") if t],
+                        "themes": split_themes(entry.themes),
                         "sharing": entry.sharing,
                         "question_id": entry.question_id,
                         "source": entry.source,
@@ -136,8 +138,10 @@ def erase_user(settings: Settings, team_id: str, user_id: str, actor: str = "sel
         existed = leader is not None
         if leader is not None:
             checkin_ids = session.scalars(select(CheckIn.id).where(CheckIn.leader_id == leader.id))
-            sends = [OutboxSend.key_for("invitation", leader.id)]
-            sends += [OutboxSend.key_for("reminder", checkin_id) for checkin_id in checkin_ids]
+            sends = [OutboxSend.key_for(SendKind.INVITATION, leader.id)]
+            sends += [
+                OutboxSend.key_for(SendKind.REMINDER, checkin_id) for checkin_id in checkin_ids
+            ]
             session.execute(delete(OutboxSend).where(OutboxSend.key.in_(sends)))
             session.execute(delete(JournalEntry).where(JournalEntry.leader_id == leader.id))
             session.execute(delete(CheckIn).where(CheckIn.leader_id == leader.id))
@@ -206,7 +210,7 @@ class _LeaderIn(BaseModel):
     skip_next: bool = False
     focus_themes: list[str] = Field(default_factory=list, max_length=12)
     guidance_after_answer: bool = True
-    status: Literal["active", "invited", "left", "peers-only"] = "active"
+    status: LeaderStatus = LeaderStatus.ACTIVE
     consent_source: str = "self"
     anchor_date: dt.date | None = None
 
@@ -214,7 +218,7 @@ class _LeaderIn(BaseModel):
 class _EntryIn(BaseModel):
     text: str = Field(min_length=1, max_length=200_000)
     themes: list[str] = Field(default_factory=list, max_length=12)
-    sharing: Literal["private", "team", "peers"] = "private"
+    sharing: Sharing = Sharing.PRIVATE
     question_id: str | None = None
     created_at: Annotated[dt.datetime, AfterValidator(_sane_time)]
     updated_at: Annotated[dt.datetime | None, AfterValidator(_sane_time)] = None
@@ -272,7 +276,7 @@ def import_user(
         **leader_in.model_dump(),
         "team_id": payload.team_id,
         "slack_user_id": payload.slack_user_id,
-        "focus_themes": ",".join(leader_in.focus_themes),
+        "focus_themes": join_themes(leader_in.focus_themes),
         "anchor_date": leader_in.anchor_date or clock.utcnow().date(),
     }
     check_columns(Leader, leader_values, "leader.")
@@ -282,7 +286,7 @@ def import_user(
             raise ImportRejected("journal: unknown sharing choice")
         values = {
             "text": entry.text,
-            "themes": ",".join(entry.themes),
+            "themes": join_themes(entry.themes),
             "sharing": entry.sharing,
             "question_id": entry.question_id,
             "source": "import",

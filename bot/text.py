@@ -1,9 +1,11 @@
-"""Text hygiene shared by ingest and query: strip what a reader cannot see."""
+"""Text hygiene shared by ingest and query (strip what a reader cannot see), and the one
+way a list of theme slugs is kept in a single text column ("a,b")."""
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 # Format (Cf) characters such as zero-width spaces and bidi overrides, control (Cc)
@@ -53,3 +55,13 @@ def clean_query(text: str | None, max_chars: int) -> CleanQuery:
     if space > max_chars * 0.8:
         cut = cut[:space]
     return CleanQuery(cut.rstrip(), True, len(cleaned))
+
+
+def split_themes(stored: str | None) -> list[str]:
+    """Theme slugs from their stored form, in order; empty or missing means none."""
+    return [theme for theme in (stored or "").split(",") if theme]
+
+
+def join_themes(themes: Iterable[str]) -> str:
+    """The stored form of theme slugs, in the order given (read back by `split_themes`)."""
+    return ",".join(themes)

@@ -21,6 +21,7 @@ from bot.services import delivery as outbox
 from bot.services.delivery import Delivery, record_failed_send
 from bot.settings import Settings
 from bot.slack_client import TeamClients
+from bot.statuses import DigestRunStatus, SendKind
 from bot.ui.digests import METADATA_EVENT, detail_blocks, headline_blocks
 
 log = logging.getLogger(__name__)
@@ -46,7 +47,7 @@ def post(settings: Settings, client, digest: Digest, run_id: int, retrying: bool
     headline = outbox.post(
         settings,
         client,
-        "digest",
+        SendKind.DIGEST,
         maybe_sent=retrying,
         reference=reference,
         channel=digest.channel,
@@ -59,8 +60,8 @@ def post(settings: Settings, client, digest: Digest, run_id: int, retrying: bool
         outbox.post(
             settings,
             client,
-            "digest_detail",
-            key=f"digest_detail:{run_id}",
+            SendKind.DIGEST_DETAIL,
+            key=f"{SendKind.DIGEST_DETAIL}:{run_id}",
             maybe_sent=not headline.fresh,
             reference=reference,
             channel=headline.channel,
@@ -80,7 +81,7 @@ def deliver(
     """Claim the period, compose and post. Returns the digest (when this call posted it)
     and the outcome: POSTED, ALREADY (another run has the period), FAILED (Slack refused;
     recorded) or UNSENT (Slack busy or unreachable: the next tick posts it)."""
-    retrying = service.run_status(settings, config.id, period.key) == "unsent"
+    retrying = service.run_status(settings, config.id, period.key) == DigestRunStatus.UNSENT
     run_id = service.claim_run(settings, config.id, period.key)
     if run_id is None:
         return None, ALREADY
@@ -111,7 +112,7 @@ def deliver(
         return None, UNSENT
     service.mark_failed(settings, run_id)
     reference = {"run_id": run_id, "period": period.key}
-    record_failed_send(settings, "digest", config.channel_id, delivery.error, reference)
+    record_failed_send(settings, SendKind.DIGEST, config.channel_id, delivery.error, reference)
     return None, FAILED
 
 

@@ -42,6 +42,7 @@ from bot.services.delivery import (
 )
 from bot.settings import Settings
 from bot.slack_client import TeamClients
+from bot.statuses import PeerGroupStatus, SendKind
 from bot.ui.peers import (
     METADATA_EVENT,
     followup_message,
@@ -91,9 +92,9 @@ def start_round(
         for unmatched in plan.result.unmatched:
             _post(
                 settings,
-                "peer_sat_out",
+                SendKind.PEER_SAT_OUT,
                 client,
-                f"peer_sat_out:{plan.round_id}:{unmatched.user}",
+                f"{SendKind.PEER_SAT_OUT}:{plan.round_id}:{unmatched.user}",
                 {"round_id": plan.round_id},
                 channel=unmatched.user,
                 text=sat_out_text(),
@@ -170,7 +171,7 @@ def send_introduction(
     if view is None:
         return 0
     if len(view.members) < 2:  # someone erased their data since the round was planned
-        mark_failed(settings, group_id, status="cancelled")
+        mark_failed(settings, group_id, status=PeerGroupStatus.CANCELLED)
         return 0
     client = clients.for_team(view.team_id)
     if client is None:
@@ -194,7 +195,9 @@ def send_introduction(
         error = str(failure.response.get("error", "unknown_error"))
         delivery = Delivery(error=error, retryable=error in TRANSIENT_ERRORS, maybe_sent=recovering)
         if not delivery.retryable:
-            record_failed_send(settings, "peer_introduction", "", error, {"group_id": group_id})
+            record_failed_send(
+                settings, SendKind.PEER_INTRODUCTION, "", error, {"group_id": group_id}
+            )
     except UNKNOWN_OUTCOME as failure:  # opening a conversation twice is harmless
         delivery = Delivery(error=type(failure).__name__, retryable=True, maybe_sent=recovering)
     else:
@@ -202,7 +205,7 @@ def send_introduction(
         delivery = post(
             settings,
             client,
-            "peer_introduction",
+            SendKind.PEER_INTRODUCTION,
             maybe_sent=recovering,
             team_id=view.team_id,
             reference={"group_id": group_id},
@@ -245,9 +248,9 @@ def send_followups(settings: Settings, now: dt.datetime, clients: TeamClients) -
             blocks, text = followup_message(group_id, others)
             if _post(
                 settings,
-                "peer_followup",
+                SendKind.PEER_FOLLOWUP,
                 client,
-                f"peer_followup:{group_id}:{member.leader_id}",
+                f"{SendKind.PEER_FOLLOWUP}:{group_id}:{member.leader_id}",
                 {"group_id": group_id},
                 channel=member.user_id,
                 text=text,
@@ -265,9 +268,8 @@ def send_pause_offers(settings: Settings, now: dt.datetime, clients: TeamClients
         if client is None or not claim_pause_offer(settings, leader_id, now):
             continue
         blocks, text = pause_offer_message()
-        key = f"peer_pause_offer:{leader_id}:{now:%Y%m%d%H%M}"
-        if _post(
-            settings, "peer_pause_offer", client, key, {}, channel=user_id, text=text, blocks=blocks
-        ):
+        kind = SendKind.PEER_PAUSE_OFFER
+        key = f"{kind}:{leader_id}:{now:%Y%m%d%H%M}"
+        if _post(settings, kind, client, key, {}, channel=user_id, text=text, blocks=blocks):
             sent += 1
     return sent

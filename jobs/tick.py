@@ -1,8 +1,9 @@
 """One pass of all scheduled work as of an instant: `tandem jobs tick` and the scheduler.
 
-Due work is computed from the database every time, and every send goes through the send
-ledger (checkins: unique per leader and period), so a replayed tick, a restart or two
-schedulers at once cannot send twice. A claim whose send never got recorded (a crash) is
+The stages, each guarded on its own, and the sending: invitations, check-ins and reminders go
+out through the outbox, and what Slack accepted is written to the check-in ledger
+(bot/reflection/ledger.py: unique per leader and period), so a replayed tick, a restart or
+two schedulers at once cannot send twice. A claim whose send never got recorded (a crash) is
 recovered: Tandem first looks in the DM for the message it may already have sent.
 """
 
@@ -10,28 +11,37 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import os
-import socket
 import time
-import uuid
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 
-from sqlalchemy import and_, bindparam, or_, select, update
-
-from bot.db.engine import scrub, session_scope
-from bot.db.models import CheckIn, Leader, OutboxSend, utcnow
-from bot.db.next_due import next_due_of
+from bot.db.engine import scrub
+from bot.db.models import OutboxSend, utcnow
 from bot.guidance.ledger import purge_expired
 from bot.metrics import TICK_STAGE_FAILURES
 from bot.reflection.journal import purge_older_than
-from bot.reflection.leaders import focus_of, schedule_of
-from bot.reflection.prompts import choose_question, question_by_id
-from bot.schedule import due_for, next_local
-from bot.services.delivery import MAX_ATTEMPTS, Delivery, post, send_once
+from bot.reflection.leaders import schedule_of
+from bot.reflection.ledger import (
+    Sendable,
+    cancel_reminder,
+    claim_sendable,
+    give_up_or_retry,
+    invitations_to_send,
+    load_checkin,
+    mark_invited,
+    mark_reminder_sent,
+    new_claimant,
+    plan_checkins,
+    record_sent,
+    reminders_due,
+    renew_claims,
+)
+from bot.reflection.prompts import question_by_id
+from bot.schedule import next_local
+from bot.services.delivery import MAX_ATTEMPTS, post, send_once
 from bot.settings import Settings
 from bot.slack_client import TeamClients
+from bot.statuses import CheckInStatus, SendKind
 from bot.ui.checkins import (
     METADATA_EVENT,
     checkin_message,
@@ -41,7 +51,6 @@ from bot.ui.checkins import (
 )
 
 log = logging.getLogger(__name__)
-WORKER_ID = f"{socket.gethostname()}:{os.getpid()}"
 
 
 def run_tick(
@@ -99,14 +108,8 @@ def extra_jobs():
 
 def send_invitations(settings: Settings, clients: TeamClients) -> int:
     """Invite everyone imported without consent, once; marked invited only once Slack has it."""
-    with session_scope(settings) as session:
-        pending = session.execute(
-            select(Leader.id, Leader.team_id, Leader.slack_user_id).where(
-                Leader.status == "invited", Leader.invited_at.is_(None)
-            )
-        ).all()
     sent = 0
-    for leader_id, team_id, user_id in pending:
+    for leader_id, team_id, user_id in invitations_to_send(settings):
         client = clients.for_team(team_id)
         if client is None:
             continue
@@ -114,232 +117,20 @@ def send_invitations(settings: Settings, clients: TeamClients) -> int:
         delivery = send_once(
             settings,
             client,
-            "invitation",
-            OutboxSend.key_for("invitation", leader_id),
+            SendKind.INVITATION,
+            OutboxSend.key_for(SendKind.INVITATION, leader_id),
             {"leader_id": leader_id},
             channel=user_id,
             text=text,
             blocks=blocks,
         )
         if delivery.sent:
-            with session_scope(settings) as session:
-                session.execute(
-                    update(Leader)
-                    .where(Leader.id == leader_id, Leader.invited_at.is_(None))
-                    .values(invited_at=utcnow())
-                )
+            mark_invited(settings, leader_id)
             sent += int(delivery.fresh)
     return sent
 
 
 # --- check-ins -----------------------------------------------------------------
-
-
-def _insert_ignoring_duplicates(session, rows: list[dict]) -> None:
-    """Insert ledger rows; a row another tick or replica already planned is left alone."""
-    dialect = session.bind.dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as dialect_insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert as dialect_insert
-    statement = dialect_insert(CheckIn).on_conflict_do_nothing(
-        index_elements=["leader_id", "period_key"]
-    )
-    session.execute(statement, rows)
-
-
-# A tick for an instant older than this is a replay of the past, not the scheduler's minute.
-REPLAY_BEFORE = dt.timedelta(minutes=5)
-
-
-def plan_checkins(settings: Settings, now: dt.datetime) -> int:
-    """Insert ledger rows for every check-in due now that has none yet; returns how many.
-
-    Only leaders whose next-due instant has come are read (an indexed range), and each of
-    them gets a fresh one afterwards, so an idle tick reads next to nothing. A tick for an
-    instant already past (`tandem jobs tick --at`, a replay) reads everyone, as instants
-    are worked out from the present on."""
-    with session_scope(settings) as session:
-        active = select(Leader).where(Leader.status == "active")
-        if now < utcnow() - REPLAY_BEFORE:
-            leaders = list(session.scalars(active))
-        else:  # two index ranges: never worked out yet, and come due
-            leaders = [
-                *session.scalars(active.where(Leader.next_due_at.is_(None))),
-                *session.scalars(active.where(Leader.next_due_at <= now)),
-            ]
-        if not leaders:
-            return 0
-        for leader in leaders:
-            session.expunge(leader)
-        history: dict[int, list[str]] = {}
-        planned: dict[int, set[str]] = {}
-        ids = [leader.id for leader in leaders]
-        for start in range(0, len(ids), 500):
-            chunk = ids[start : start + 500]
-            for leader_id, period_key, question_id in session.execute(
-                select(CheckIn.leader_id, CheckIn.period_key, CheckIn.question_id).where(
-                    CheckIn.leader_id.in_(chunk)
-                )
-            ):
-                planned.setdefault(leader_id, set()).add(period_key)
-                history.setdefault(leader_id, []).append(question_id)
-    todo = []
-    for leader in leaders:
-        try:
-            occurrence = due_for(
-                schedule_of(leader),
-                now,
-                paused_until=leader.paused_until,
-                snoozed_until=leader.snoozed_until,
-                planned=planned.get(leader.id, set()),
-            )
-        except ValueError:
-            continue
-        if occurrence is not None:
-            todo.append((leader.id, leader.skip_next, focus_of(leader), occurrence))
-    claimed_at = utcnow()
-    rows = []
-    for leader_id, skip, focus, occurrence in todo:
-        question = choose_question(
-            settings.prompts_dir,
-            focus,
-            history.get(leader_id, []),
-            f"{leader_id}:{occurrence.period_key}",
-        )
-        rows.append(
-            {
-                "leader_id": leader_id,
-                "period_key": occurrence.period_key,
-                "question_id": question.id,
-                "due_at": occurrence.due_utc,
-                "status": "skipped" if skip else "due",
-                "claimed_by": "",
-                "claimed_at": claimed_at,
-                "attempts": 0,
-            }
-        )
-    for start in range(0, len(rows), 1000):
-        chunk = rows[start : start + 1000]
-        with session_scope(settings) as session:
-            _insert_ignoring_duplicates(session, chunk)
-            leader_ids = [r["leader_id"] for r in chunk]
-            skipped = [r["leader_id"] for r in chunk if r["status"] == "skipped"]
-            if skipped:
-                session.execute(
-                    update(Leader).where(Leader.id.in_(skipped)).values(skip_next=False)
-                )
-            session.execute(
-                update(Leader)
-                .where(Leader.id.in_(leader_ids), Leader.snoozed_until.is_not(None))
-                .values(snoozed_until=None)
-            )
-    _advance_next_due(settings, leaders, planned, rows, now)
-    return sum(1 for r in rows if r["status"] == "due")
-
-
-def _advance_next_due(settings, leaders, planned, rows, now: dt.datetime) -> None:
-    """Give every leader this tick looked at their next instant, now that their check-in
-    (if one was due) is planned. Written only where next_due_at is still what the tick
-    read: a schedule changed meanwhile has already set its own."""
-    for row in rows:
-        planned.setdefault(row["leader_id"], set()).add(row["period_key"])
-    planned_now = {row["leader_id"] for row in rows}
-    changes = []
-    for leader in leaders:
-        if leader.id in planned_now:
-            leader.snoozed_until = None  # planning ended any snooze, as written above
-        changes.append(
-            {
-                "leader_id": leader.id,
-                "seen": leader.next_due_at,
-                "next_due": next_due_of(leader, now, planned.get(leader.id, set())),
-            }
-        )
-    statement = (
-        update(Leader.__table__)
-        .where(
-            Leader.__table__.c.id == bindparam("leader_id"),
-            Leader.__table__.c.next_due_at.is_not_distinct_from(bindparam("seen")),
-        )
-        .values(next_due_at=bindparam("next_due"))
-    )
-    for start in range(0, len(changes), 1000):
-        with session_scope(settings) as session:
-            session.connection().execute(statement, changes[start : start + 1000])
-
-
-@dataclass(frozen=True)
-class Sendable:
-    """A claimed check-in and what is needed to send it, read in one query."""
-
-    checkin_id: int
-    question_id: str
-    attempts: int
-    due_at: dt.datetime
-    leader: Leader
-
-
-CLAIM_BATCH = 500
-
-
-def new_claimant() -> str:
-    """Each delivery pass claims under its own name: two passes in one process (the tick
-    and the delivery worker) must not mistake each other's claims for their own."""
-    return f"{WORKER_ID[:50]}:{uuid.uuid4().hex[:8]}"
-
-
-def claim_sendable(settings: Settings, claimant: str, limit: int = CLAIM_BATCH) -> list[Sendable]:
-    """Claim a batch of check-ins to send: due ones, and stale claims a crash left behind.
-
-    On PostgreSQL, FOR UPDATE SKIP LOCKED lets every replica claim its own batch at once.
-    Each claim counts an attempt, so a later claim of the same row knows a message may
-    already be in the DM and looks for it before sending again.
-    """
-    stale_before = utcnow() - dt.timedelta(seconds=settings.stale_claim_seconds)
-    with session_scope(settings) as session:
-        query = (
-            select(CheckIn.id)
-            .where(
-                or_(
-                    CheckIn.status == "due",
-                    and_(CheckIn.status == "claimed", CheckIn.claimed_at < stale_before),
-                )
-            )
-            .order_by(CheckIn.due_at, CheckIn.id)
-            .limit(limit)
-        )
-        if session.bind.dialect.name == "postgresql":
-            query = query.with_for_update(skip_locked=True)
-        ids = list(session.scalars(query))
-        if not ids:
-            return []
-        for start in range(0, len(ids), 1000):
-            session.execute(
-                update(CheckIn)
-                .where(CheckIn.id.in_(ids[start : start + 1000]))
-                .values(
-                    status="claimed",
-                    claimed_by=claimant,
-                    claimed_at=utcnow(),
-                    attempts=CheckIn.attempts + 1,
-                )
-            )
-        claimed = []
-        for start in range(0, len(ids), 1000):
-            rows = session.execute(
-                select(CheckIn, Leader)
-                .join(Leader, Leader.id == CheckIn.leader_id)
-                .where(CheckIn.id.in_(ids[start : start + 1000]))
-            ).all()
-            for checkin, leader in rows:
-                session.expunge(leader)
-                claimed.append(
-                    Sendable(
-                        checkin.id, checkin.question_id, checkin.attempts, checkin.due_at, leader
-                    )
-                )
-        return claimed
 
 
 def deliver_checkins(settings: Settings, now: dt.datetime, clients: TeamClients) -> int:
@@ -363,9 +154,9 @@ def deliver_claimable(
             ):
                 done.extend(outcomes)
                 if len(done) >= 50:
-                    sent += _record_sent(settings, done)
+                    sent += record_sent(settings, done)
                     done = []
-            sent += _record_sent(settings, done)
+            sent += record_sent(settings, done)
     return sent
 
 
@@ -376,7 +167,7 @@ def _send_group(
     settings: Settings, group: list[Sendable], now, clients: TeamClients, claimant: str
 ) -> list[dict]:
     """Renew a few claims, then send them; rows taken over as stale are left to their taker."""
-    ours = _renew_claims(settings, [item.checkin_id for item in group], claimant)
+    ours = renew_claims(settings, [item.checkin_id for item in group], claimant)
     renewed_at = time.monotonic()
     outcomes = (
         send_checkin(settings, item, now, clients, claimant, renewed_at)
@@ -384,56 +175,6 @@ def _send_group(
         if item.checkin_id in ours
     )
     return [outcome for outcome in outcomes if outcome is not None]
-
-
-def _renew_claims(settings: Settings, ids: list[int], claimant: str) -> set[int]:
-    """Refresh our claims just before sending them; returns the ids still ours.
-
-    A claim only goes stale after STALE_CLAIM_SECONDS without this renewal, so a slow but
-    living sender keeps its rows, and a dead one's rows pass to another replica. Renewing a
-    small group at a time keeps the gap between renewal and send far below that."""
-    with session_scope(settings) as session:
-        return set(
-            session.scalars(
-                update(CheckIn)
-                .where(
-                    CheckIn.id.in_(ids),
-                    CheckIn.status == "claimed",
-                    CheckIn.claimed_by == claimant,
-                )
-                .values(claimed_at=utcnow())
-                .returning(CheckIn.id)
-            )
-        )
-
-
-def _record_sent(settings: Settings, outcomes: list[dict]) -> int:
-    """Mark sends in one statement; a crash before this is what the history check covers."""
-    if not outcomes:
-        return 0
-    sent_at = utcnow()
-    with session_scope(settings) as session:
-        session.connection().execute(
-            update(CheckIn)
-            .where(CheckIn.id == bindparam("checkin_id"), CheckIn.status == "claimed")
-            .values(
-                status="sent",
-                sent_at=sent_at,
-                channel_id=bindparam("channel"),
-                message_ts=bindparam("ts"),
-                reminder_due_at=bindparam("reminder_at"),
-            ),
-            [
-                {
-                    "checkin_id": outcome["id"],
-                    "channel": outcome["channel"],
-                    "ts": outcome["ts"],
-                    "reminder_at": outcome["reminder_at"],
-                }
-                for outcome in outcomes
-            ],
-        )
-    return len(outcomes)
 
 
 def send_checkin(
@@ -469,7 +210,7 @@ def send_checkin(
         trusted = settings.stale_claim_seconds / 2
         if renewed[0] is not None and time.monotonic() - renewed[0] < trusted:
             return True
-        if item.checkin_id not in _renew_claims(settings, [item.checkin_id], claimant):
+        if item.checkin_id not in renew_claims(settings, [item.checkin_id], claimant):
             return False
         renewed[0] = time.monotonic()
         return True
@@ -479,7 +220,7 @@ def send_checkin(
     delivery = post(
         settings,
         client,
-        "checkin",
+        SendKind.CHECKIN,
         maybe_sent=item.attempts > 1,
         team_id=leader.team_id,
         reference={"checkin_id": item.checkin_id},
@@ -493,7 +234,10 @@ def send_checkin(
     if delivery.error == "claim_lost":
         return None  # another sender took it over as stale, and sends it
     if not delivery.sent:
-        _failed(settings, item, delivery)
+        # The outbox has recorded it: give up, or leave the claim to go stale for a later try.
+        give_up_or_retry(
+            settings, item.checkin_id, retryable=delivery.retryable, max_attempts=MAX_ATTEMPTS
+        )
         return None
     reminder_at = next_local(schedule, max(now, item.due_at), days=1)
     return {
@@ -504,50 +248,19 @@ def send_checkin(
     }
 
 
-def _failed(settings: Settings, item: Sendable, delivery: Delivery) -> None:
-    """Slack refused, or tries ran out: the outbox has recorded it; give up, or leave the
-    claim stale so the next tick (on any replica) tries again, looking in the DM first."""
-    with session_scope(settings) as session:
-        row = session.get(CheckIn, item.checkin_id)
-        if row.attempts >= MAX_ATTEMPTS or not delivery.retryable:
-            row.status = "failed"
-        else:
-            row.claimed_at = utcnow() - dt.timedelta(seconds=settings.stale_claim_seconds + 1)
-
-
-def _load(settings: Settings, checkin_id: int):
-    with session_scope(settings) as session:
-        checkin = session.get(CheckIn, checkin_id)
-        leader = session.get(Leader, checkin.leader_id) if checkin else None
-        for row in (checkin, leader):
-            if row is not None:
-                session.expunge(row)
-        return checkin, leader
-
-
 # --- reminders -----------------------------------------------------------------
 
 
 def send_reminders(settings: Settings, now: dt.datetime, clients: TeamClients) -> int:
     """One gentle reminder in the check-in's thread, marked sent once Slack has it."""
-    with session_scope(settings) as session:
-        due = (
-            session.execute(
-                select(CheckIn.id).where(
-                    and_(
-                        CheckIn.status == "sent",
-                        CheckIn.reminder_sent_at.is_(None),
-                        CheckIn.reminder_due_at <= now,
-                    )
-                )
-            )
-            .scalars()
-            .all()
-        )
     sent = 0
-    for checkin_id in due:
-        checkin, leader = _load(settings, checkin_id)
-        if checkin is None or checkin.status != "sent" or checkin.reminder_sent_at is not None:
+    for checkin_id in reminders_due(settings, now):
+        checkin, leader = load_checkin(settings, checkin_id)
+        if (
+            checkin is None
+            or checkin.status != CheckInStatus.SENT
+            or checkin.reminder_sent_at is not None
+        ):
             continue  # answered, declined or reminded since
         client = clients.for_team(leader.team_id)
         question = question_by_id(settings.prompts_dir, checkin.question_id)
@@ -557,8 +270,8 @@ def send_reminders(settings: Settings, now: dt.datetime, clients: TeamClients) -
         delivery = send_once(
             settings,
             client,
-            "reminder",
-            OutboxSend.key_for("reminder", checkin_id),
+            SendKind.REMINDER,
+            OutboxSend.key_for(SendKind.REMINDER, checkin_id),
             {"checkin_id": checkin_id},
             channel=checkin.channel_id,
             thread_ts=checkin.message_ts,
@@ -568,16 +281,10 @@ def send_reminders(settings: Settings, now: dt.datetime, clients: TeamClients) -
             unfurl_links=False,
         )
         if delivery.sent:
-            settled = {"reminder_sent_at": utcnow()}
+            mark_reminder_sent(settings, checkin_id)
         elif not delivery.retryable:
-            settled = {"reminder_due_at": None}  # Slack refused it for good: none is due
+            cancel_reminder(settings, checkin_id)  # Slack refused it for good: none is due
         else:
             continue  # Slack busy or unreachable: the next tick tries again
-        with session_scope(settings) as session:
-            session.execute(
-                update(CheckIn)
-                .where(CheckIn.id == checkin_id, CheckIn.reminder_sent_at.is_(None))
-                .values(**settled)
-            )
         sent += int(delivery.sent and delivery.fresh)
     return sent

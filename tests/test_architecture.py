@@ -19,6 +19,7 @@ KERNEL = (
     "bot.schedule",
     "bot.db",
     "bot.text",
+    "bot.statuses",
     "bot.identity",
     "bot.metrics",
     "bot.logging_setup",

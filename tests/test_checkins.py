@@ -13,8 +13,9 @@ from sqlalchemy import func, inspect, select, text
 from bot.db.engine import get_engine, session_scope
 from bot.db.models import CheckIn, JournalEntry, Leader
 from bot.reflection.leaders import enrol, get_leader, update_leader
+from bot.reflection.ledger import plan_checkins
 from bot.slack_client import TeamClients
-from jobs.tick import plan_checkins, run_tick
+from jobs.tick import run_tick
 from tests.slack_fixtures import running_tandem
 from tests.support.waiting import settle, wait_until
 
@@ -555,7 +556,8 @@ def test_leaders_import_stops_in_one_line_at_a_row_that_is_not_csv(tmp_path):
 def test_a_sender_slowed_past_half_the_stale_time_does_not_post_a_claim_taken_over(slack):
     import time
 
-    from jobs.tick import claim_sendable, new_claimant, send_checkin
+    from bot.reflection.ledger import claim_sendable, new_claimant
+    from jobs.tick import send_checkin
 
     join(slack, day="mon", local_time="09:00")
     settings = slack.settings.model_copy(update={"stale_claim_seconds": 6})

@@ -1,5 +1,5 @@
 import pytest
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 
 from bot.db.engine import (
     current_revision,
@@ -7,8 +7,11 @@ from bot.db.engine import (
     downgrade,
     get_engine,
     head_revision,
+    session_scope,
     upgrade,
 )
+from bot.db.models import Leader
+from bot.statuses import LeaderStatus
 from tests.conftest import make_settings
 
 TABLES = {
@@ -49,4 +52,18 @@ def test_the_same_migrations_run_on_postgresql(fresh_database, tmp_path):
     assert engine.dialect.name == "postgresql"
     assert current_revision(engine) == head_revision()
     _round_trip(engine)
+    dispose_engines()
+
+
+def test_statuses_are_stored_as_their_plain_words(tmp_path):
+    """A status written by name (a plain Enum, which psycopg writes as 'PEERS_ONLY') would
+    not match what is already stored: on either database the word itself is written."""
+    settings = make_settings(tmp_path)
+    with session_scope(settings) as session:
+        session.add(Leader(team_id="T1", slack_user_id="U1", status=LeaderStatus.PEERS_ONLY))
+        session.add(Leader(team_id="T1", slack_user_id="U2"))  # the model's default
+    with session_scope(settings) as session:
+        stored = dict(session.execute(text("SELECT slack_user_id, status FROM leaders")).all())
+    assert stored == {"U1": "peers-only", "U2": "active"}
+    assert {type(status) for status in stored.values()} == {str}
     dispose_engines()

@@ -21,8 +21,8 @@ from bot.db.engine import session_scope
 from bot.db.models import CheckIn, Leader
 from bot.db.next_due import next_due_of, planned_periods
 from bot.reflection.leaders import enrol, update_leader
+from bot.reflection.ledger import plan_checkins
 from bot.schedule import NEVER, Schedule, due_for, next_due
-from jobs.tick import plan_checkins
 from tests.conftest import make_settings
 
 TEAM = "T1"

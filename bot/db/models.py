@@ -18,6 +18,14 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from bot.clock import utcnow  # every timestamp default reads the one clock
+from bot.statuses import (
+    CheckInStatus,
+    DigestRunStatus,
+    LeaderStatus,
+    OutboxStatus,
+    PeerGroupStatus,
+    Sharing,
+)
 
 
 class Base(DeclarativeBase):
@@ -111,7 +119,7 @@ class OutboxSend(Base):
     key: Mapped[str] = mapped_column(String(80), primary_key=True)
     kind: Mapped[str] = mapped_column(String(40))
     # sending -> sent; or retry (Slack busy or unreachable) -> sending again; or failed.
-    status: Mapped[str] = mapped_column(String(16), default="sending")
+    status: Mapped[str] = mapped_column(String(16), default=OutboxStatus.SENDING)
     attempts: Mapped[int] = mapped_column(Integer, default=1)
     claimed_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
@@ -143,7 +151,7 @@ class Leader(Base):
     focus_themes: Mapped[str] = mapped_column(String(400), default="")
     guidance_after_answer: Mapped[bool] = mapped_column(Boolean, default=True)
     # invited -> active -> left; a left leader gets nothing until they join again.
-    status: Mapped[str] = mapped_column(String(16), default="active")
+    status: Mapped[str] = mapped_column(String(16), default=LeaderStatus.ACTIVE)
     consent_source: Mapped[str] = mapped_column(String(16), default="self")
     anchor_date: Mapped[dt.date] = mapped_column(Date, default=lambda: utcnow().date())
     invited_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
@@ -171,7 +179,7 @@ class CheckIn(Base):
     question_id: Mapped[str] = mapped_column(String(80))
     due_at: Mapped[dt.datetime] = mapped_column(DateTime)
     # claimed -> sent -> answered | declined; or skipped; failed after retries.
-    status: Mapped[str] = mapped_column(String(16), default="claimed")
+    status: Mapped[str] = mapped_column(String(16), default=CheckInStatus.CLAIMED)
     claimed_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     claimed_by: Mapped[str] = mapped_column(String(64), default="")
     sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
@@ -202,7 +210,7 @@ class JournalEntry(Base):
     text: Mapped[str] = mapped_column(Text)
     themes: Mapped[str] = mapped_column(String(400), default="")
     # private | team (may count towards anonymous team themes) | peers (may inform matching)
-    sharing: Mapped[str] = mapped_column(String(16), default="private")
+    sharing: Mapped[str] = mapped_column(String(16), default=Sharing.PRIVATE)
     source: Mapped[str] = mapped_column(String(16), default="modal")
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
@@ -274,7 +282,7 @@ class PeerGroup(Base):
     reasons: Mapped[str] = mapped_column(String(400), default="")
     channel_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
     message_ts: Mapped[str | None] = mapped_column(String(32), nullable=True)
-    status: Mapped[str] = mapped_column(String(16), default="planned")  # planned | sent | failed
+    status: Mapped[str] = mapped_column(String(16), default=PeerGroupStatus.PLANNED)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     followup_due_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
     followup_sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
@@ -329,7 +337,7 @@ class DigestRun(Base):
     period_key: Mapped[str] = mapped_column(String(24))
     # previewed (fixed, not yet posted) | claimed | posted | failed | unsent (Slack busy or
     # unreachable: posted by a later tick)
-    status: Mapped[str] = mapped_column(String(16), default="claimed")
+    status: Mapped[str] = mapped_column(String(16), default=DigestRunStatus.CLAIMED)
     posted_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
     message_ts: Mapped[str | None] = mapped_column(String(32), nullable=True)
     shown: Mapped[str] = mapped_column(Text, default="{}")  # JSON: theme -> contributor hashes

@@ -16,6 +16,7 @@ from sqlalchemy import event, inspect, select
 from bot.clock import utcnow
 from bot.db.models import CheckIn, Leader
 from bot.schedule import LATE_WINDOW, NEVER, Schedule, next_due
+from bot.statuses import LeaderStatus
 
 # Everything next_due_at depends on, besides the check-ins already planned.
 SCHEDULE_FIELDS = (
@@ -38,7 +39,7 @@ def next_due_of(
     leader: Leader, after: dt.datetime, planned: frozenset[str] | set[str] = frozenset()
 ) -> dt.datetime | None:
     """When the tick should next look at `leader`; None for anyone not taking part."""
-    if leader.status != "active":
+    if leader.status != LeaderStatus.ACTIVE:
         return None
     try:
         schedule = Schedule(

@@ -37,6 +37,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Protocol
 
+from bot.statuses import Sharing
+from bot.text import split_themes
+
 BANDS = ((20, "20+"), (10, "10–19"), (5, "5–9"), (0, "under 5"))
 ALL_SECTIONS = ("themes", "guidance", "question", "connections", "invitation")
 
@@ -200,7 +203,7 @@ def _band_rank(label: str) -> int:
 def _themes_of(row: SharedRow) -> list[str]:
     themes = row.themes
     if isinstance(themes, str):
-        themes = themes.split(",")
+        themes = split_themes(themes)
     return [t.strip() for t in themes if t and t.strip()]
 
 
@@ -216,7 +219,7 @@ def contributors_by_theme(
     group = set(inputs.group)
     found: dict[str, set[str]] = {}
     for row in inputs.entries:
-        if row.sharing != "team" or row.author not in group:
+        if row.sharing != Sharing.TEAM or row.author not in group:
             continue
         person = contributor_hash(inputs.salt, inputs.team_id, row.author)
         for theme in _themes_of(row):

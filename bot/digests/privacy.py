@@ -18,6 +18,7 @@ from bot.db.models import DigestRun
 from bot.digests.compose import Digest, Library, contributor_hash, offline_paragraph
 from bot.digests.service import contributor_salt, load_wording
 from bot.settings import Settings
+from bot.statuses import DigestRunStatus
 
 
 def _without_themes(settings: Settings, content: str | None, themes: set[str]) -> str | None:
@@ -40,7 +41,11 @@ def erase_digest_traces(settings: Settings, team_id: str, user_id: str) -> int:
         for run in session.scalars(select(DigestRun).where(DigestRun.shown.contains(mine))):
             shown = json.loads(run.shown or "{}")
             theirs = {theme for theme, hashes in shown.items() if mine in hashes}
-            if run.status in ("previewed", "claimed", "unsent"):
+            if run.status in (
+                DigestRunStatus.PREVIEWED,
+                DigestRunStatus.CLAIMED,
+                DigestRunStatus.UNSENT,
+            ):
                 run.content = _without_themes(settings, run.content, theirs)
                 shown = {theme: hashes for theme, hashes in shown.items() if theme not in theirs}
             run.shown = json.dumps(

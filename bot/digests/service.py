@@ -40,6 +40,7 @@ from bot.knowledge.taxonomy import load_taxonomy
 from bot.reflection.prompts import load_questions
 from bot.schedule import latest_occurrence, next_occurrence, to_utc
 from bot.settings import Settings
+from bot.statuses import DigestRunStatus, LeaderStatus, PeerGroupStatus, Sharing
 
 log = logging.getLogger(__name__)
 GUIDES_PER_THEME = 3
@@ -197,7 +198,7 @@ def group_of(settings: Settings, team_id: str, member_ids) -> dict[int, str]:
             for leader_id, user_id in session.execute(
                 select(Leader.id, Leader.slack_user_id).where(
                     Leader.team_id == team_id,
-                    Leader.status == "active",
+                    Leader.status == LeaderStatus.ACTIVE,
                     Leader.slack_user_id.in_(chunk),
                 )
             ):
@@ -215,7 +216,7 @@ def shared_entries(settings: Settings, group: dict[int, str], period: Period) ->
             for leader_id, themes, sharing in session.execute(
                 select(JournalEntry.leader_id, JournalEntry.themes, JournalEntry.sharing).where(
                     JournalEntry.leader_id.in_(chunk),
-                    JournalEntry.sharing == "team",
+                    JournalEntry.sharing == Sharing.TEAM,
                     JournalEntry.created_at > period.start,
                     JournalEntry.created_at <= period.end,
                 )
@@ -238,7 +239,7 @@ def connections_made(settings: Settings, group: dict[int, str], period: Period) 
                     select(PeerGroup.id)
                     .join(PeerMember, PeerMember.group_id == PeerGroup.id)
                     .where(
-                        PeerGroup.status == "sent",
+                        PeerGroup.status == PeerGroupStatus.SENT,
                         PeerGroup.created_at > period.start,
                         PeerGroup.created_at <= period.end,
                         PeerMember.leader_id.in_(chunk),
@@ -260,7 +261,12 @@ def earlier_digests(
     settings: Settings, config: DigestSettings, period: Period
 ) -> tuple[dict[str, list[str]], list[dict[str, list[str]]]]:
     """What this channel's previous release showed, and what other channels showed lately."""
-    live = ("previewed", "claimed", "unsent", "posted")
+    live = (
+        DigestRunStatus.PREVIEWED,
+        DigestRunStatus.CLAIMED,
+        DigestRunStatus.UNSENT,
+        DigestRunStatus.POSTED,
+    )
     with session_scope(settings) as session:
         previous = session.scalars(
             select(DigestRun.shown)
@@ -372,7 +378,12 @@ def model_paragraph(settings: Settings, digest: Digest) -> str | None:
 # the channel shows the same thing each time: there is nothing to subtract. Reflections made
 # after the cutoff count towards the next period, which starts where this one was cut off.
 
-WITH_CONTENT = ("previewed", "claimed", "posted", "failed")
+WITH_CONTENT = (
+    DigestRunStatus.PREVIEWED,
+    DigestRunStatus.CLAIMED,
+    DigestRunStatus.POSTED,
+    DigestRunStatus.FAILED,
+)
 
 
 def _previous_cutoff(session, config: DigestSettings, period: Period) -> dt.datetime | None:
@@ -454,7 +465,7 @@ def release(
                 DigestRun(
                     config_id=config.id,
                     period_key=period.key,
-                    status="previewed",
+                    status=DigestRunStatus.PREVIEWED,
                     **_release_values(digest, period.end),
                 )
             )
@@ -473,7 +484,7 @@ def run_status(settings: Settings, config_id: int, period_key: str) -> str | Non
 
 
 # A release not (yet) posted: fixed by a preview, or left when Slack was busy or unreachable.
-WAITING = ("previewed", "unsent")
+WAITING = (DigestRunStatus.PREVIEWED, DigestRunStatus.UNSENT)
 
 
 def already_run(settings: Settings, config_id: int, period_key: str) -> bool:
@@ -489,7 +500,9 @@ def claim_run(settings: Settings, config_id: int, period_key: str) -> int | None
     claimant wins that update, as exactly one wins the insert."""
     try:
         with session_scope(settings) as session:
-            run = DigestRun(config_id=config_id, period_key=period_key, status="claimed")
+            run = DigestRun(
+                config_id=config_id, period_key=period_key, status=DigestRunStatus.CLAIMED
+            )
             session.add(run)
             session.flush()
             return run.id
@@ -503,7 +516,7 @@ def claim_run(settings: Settings, config_id: int, period_key: str) -> int | None
                 DigestRun.period_key == period_key,
                 DigestRun.status.in_(WAITING),
             )
-            .values(status="claimed")
+            .values(status=DigestRunStatus.CLAIMED)
         )
         if moved.rowcount != 1:
             return None
@@ -535,16 +548,20 @@ def mark_posted(settings: Settings, run_id: int, message_ts: str) -> None:
         session.execute(
             update(DigestRun)
             .where(DigestRun.id == run_id)
-            .values(status="posted", posted_at=utcnow(), message_ts=message_ts)
+            .values(status=DigestRunStatus.POSTED, posted_at=utcnow(), message_ts=message_ts)
         )
 
 
 def mark_unsent(settings: Settings, run_id: int) -> None:
     """Slack was busy or unreachable: its fixed content is posted by the next tick."""
     with session_scope(settings) as session:
-        session.execute(update(DigestRun).where(DigestRun.id == run_id).values(status="unsent"))
+        session.execute(
+            update(DigestRun).where(DigestRun.id == run_id).values(status=DigestRunStatus.UNSENT)
+        )
 
 
 def mark_failed(settings: Settings, run_id: int) -> None:
     with session_scope(settings) as session:
-        session.execute(update(DigestRun).where(DigestRun.id == run_id).values(status="failed"))
+        session.execute(
+            update(DigestRun).where(DigestRun.id == run_id).values(status=DigestRunStatus.FAILED)
+        )

@@ -21,6 +21,7 @@ from bot.knowledge.passages import Passage, passages_of
 from bot.knowledge.scope import scope_texts
 from bot.knowledge.taxonomy import load_taxonomy
 from bot.settings import Settings
+from bot.text import join_themes
 
 SCHEMA = 2  # passages by section (bot/knowledge/passages.py); older indexes are rebuilt
 ADD_BATCH = 1000
@@ -218,7 +219,7 @@ def _metadata(doc: KnowledgeDoc, passage: Passage) -> dict:
         "kind": passage.kind,
         "position": passage.position,
         "title": doc.title,
-        "themes": ",".join(doc.themes),
+        "themes": join_themes(doc.themes),
         "section": passage.section,
         "summary": doc.summary,
         "insight": doc.insight,

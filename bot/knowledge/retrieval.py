@@ -33,6 +33,7 @@ from bot.knowledge.vocabulary import load_vocabulary
 from bot.knowledge.wordvectors import get_word_encoder, load_or_embed
 from bot.metrics import RETRIEVAL_SECONDS
 from bot.settings import Settings
+from bot.text import split_themes
 
 logging.getLogger("bm25s").setLevel(logging.WARNING)
 
@@ -177,7 +178,7 @@ class Retriever:
                 self.docs[meta["doc_id"]] = _Doc(
                     meta["doc_id"],
                     meta["title"],
-                    [t for t in meta.get("themes", "").split(",") if t],
+                    split_themes(meta.get("themes", "")),
                     meta.get("summary", ""),
                     meta.get("insight", ""),
                     meta.get("question", ""),

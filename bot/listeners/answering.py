@@ -10,6 +10,7 @@ from bot.services.delivery import send_or_record
 from bot.services.events import remember_thread
 from bot.services.ratelimit import allow_request
 from bot.services.safety import neutralise
+from bot.statuses import SendKind
 from bot.ui import messages
 from bot.ui.answer import answer_blocks, to_dicts
 
@@ -43,7 +44,7 @@ def answer_turn(services: Services, turn: Turn, history=None) -> None:
     if not allow_request(settings, turn.team_id, turn.user_id):
         send_or_record(
             settings,
-            "rate_limited",
+            SendKind.RATE_LIMITED,
             client.chat_postMessage,
             channel=turn.channel_id,
             thread_ts=turn.reply_thread_ts,
@@ -54,7 +55,7 @@ def answer_turn(services: Services, turn: Turn, history=None) -> None:
 
     placeholder = send_or_record(
         settings,
-        "thinking",
+        SendKind.THINKING,
         client.chat_postMessage,
         channel=turn.channel_id,
         thread_ts=turn.reply_thread_ts,
@@ -88,7 +89,7 @@ def answer_turn(services: Services, turn: Turn, history=None) -> None:
     if placeholder is not None:
         updated = send_or_record(
             settings,
-            "answer",
+            SendKind.ANSWER,
             client.chat_update,
             channel=placeholder["channel"],
             ts=placeholder["ts"],
@@ -98,7 +99,7 @@ def answer_turn(services: Services, turn: Turn, history=None) -> None:
             return
     send_or_record(
         settings,
-        "answer",
+        SendKind.ANSWER,
         client.chat_postMessage,
         channel=turn.channel_id,
         thread_ts=turn.reply_thread_ts,

@@ -14,6 +14,7 @@ from bot.reflection import journal
 from bot.reflection.leaders import enrol, get_leader, schedule_of
 from bot.schedule import upcoming
 from bot.services.delivery import send_or_record
+from bot.statuses import LeaderStatus, SendKind
 from bot.ui import journal as journal_ui
 from bot.ui.answer import to_dicts
 from bot.ui.home import home_view
@@ -51,7 +52,7 @@ def personal_blocks(services: Services, team_id: str, user_id: str) -> list:
     if leader is not None:
         sharing = journal.sharing_counts(settings, leader.id)
         entries = sum(sharing.values())
-        if leader.status == "active":
+        if leader.status == LeaderStatus.ACTIVE:
             now = utcnow()
             snoozed = leader.snoozed_until if (leader.snoozed_until or now) > now else None
             arrival, skipped = upcoming(
@@ -157,4 +158,6 @@ def erase(services: Services, client, team_id: str, user_id: str, bot_user_id=No
             + " I sent you earlier in this DM, so please delete them yourself. If you ever "
             "want to start again, `/tandem checkin` is here."
         )
-    send_or_record(services.settings, "erased", client.chat_postMessage, channel=channel, text=text)
+    send_or_record(
+        services.settings, SendKind.ERASED, client.chat_postMessage, channel=channel, text=text
+    )

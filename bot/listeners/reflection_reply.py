@@ -12,6 +12,7 @@ from bot.listeners.context import Services
 from bot.reflection.leaders import schedule_of
 from bot.reflection.prompts import question_by_id
 from bot.services.delivery import send_or_record
+from bot.statuses import SendKind
 from bot.ui.answer import to_dicts
 from bot.ui.checkins import (
     ANSWERED_NOTE,
@@ -89,7 +90,7 @@ def thank(services: Services, client, checkin: CheckIn, leader: Leader, text: st
     blocks, fallback = thanks_blocks(question.follow_up if question else None, guidance)
     send_or_record(
         services.settings,
-        "thanks",
+        SendKind.THANKS,
         client.chat_postMessage,
         channel=checkin.channel_id,
         thread_ts=checkin.message_ts,

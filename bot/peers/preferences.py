@@ -18,12 +18,11 @@ from bot.db.models import Leader, PeerExclusion, PeerPreference, utcnow
 from bot.knowledge.taxonomy import load_taxonomy
 from bot.reflection.leaders import find_leader
 from bot.settings import Settings
+from bot.statuses import LeaderStatus
+from bot.text import join_themes, split_themes
 
 CADENCES = ("fortnightly", "monthly")
 DEFAULT_CADENCE = "monthly"
-# A Leader row for someone who meets peers but has not joined check-ins: check-ins are
-# only ever sent to status "active", so this can never start them by accident.
-PEERS_ONLY = "peers-only"
 MAX_EXCLUSIONS = 50
 PAUSE_FOR_NOW = dt.timedelta(weeks=8)
 _USER_ID = re.compile(r"^[UW][A-Z0-9]+$")
@@ -42,17 +41,13 @@ class PeerChoices:
     display_name: str
 
 
-def split_themes(value: str | None) -> list[str]:
-    return [t for t in (value or "").split(",") if t]
-
-
 def known_themes(settings: Settings) -> list[str]:
     return [t.slug for t in load_taxonomy(settings.knowledge_dir / "taxonomy.yaml")]
 
 
 def _clean_themes(themes, allowed: list[str]) -> str:
     chosen = [t for t in dict.fromkeys(themes or []) if t in allowed]
-    return ",".join(chosen)[:400]
+    return join_themes(chosen)[:400]
 
 
 def _clean_exclusions(user_ids, own_user_id: str) -> list[str]:
@@ -75,7 +70,8 @@ def ensure_leader(
         leader = Leader(
             team_id=team_id,
             slack_user_id=user_id,
-            status=PEERS_ONLY,
+            # Check-ins only ever go to status "active": this cannot start them by accident.
+            status=LeaderStatus.PEERS_ONLY,
             consent_source="self",
             time_zone=time_zone or "Europe/London",
             anchor_date=utcnow().date(),
@@ -219,7 +215,7 @@ def import_preferences(session: Session, leader: Leader, values: dict) -> None:
     if preference.prefer_other_org is None:
         preference.prefer_other_org = True
     if values.get("peer_themes"):
-        preference.want_themes = ",".join(dict.fromkeys(values["peer_themes"]))[:400]
+        preference.want_themes = join_themes(dict.fromkeys(values["peer_themes"]))[:400]
     preference.updated_at = utcnow()
     session.flush()
 

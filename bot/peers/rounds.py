@@ -39,7 +39,6 @@ from bot.db.models import (
     utcnow,
 )
 from bot.peers.matching import Candidate, MatchResult, match
-from bot.peers.preferences import split_themes
 from bot.schedule import (
     Occurrence,
     Schedule,
@@ -49,6 +48,8 @@ from bot.schedule import (
     next_occurrence,
 )
 from bot.settings import Settings
+from bot.statuses import PeerGroupStatus, Sharing
+from bot.text import join_themes, split_themes
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +67,12 @@ FOLLOWUP_AFTER_DAYS = 7
 FOLLOWUP_TIME = "10:00"
 PAUSE_OFFER_AFTER = 2  # introductions in a row with no response at all
 STUCK_AFTER = dt.timedelta(hours=1)
-LIVE = ("planned", "sending", "resending", "sent")
+LIVE = (
+    PeerGroupStatus.PLANNED,
+    PeerGroupStatus.SENDING,
+    PeerGroupStatus.RESENDING,
+    PeerGroupStatus.SENT,
+)
 
 
 @dataclass
@@ -165,7 +171,7 @@ def shared_interests(
         rows = session.execute(
             select(JournalEntry.leader_id, JournalEntry.themes).where(
                 JournalEntry.leader_id.in_(chunk),
-                JournalEntry.sharing == "peers",
+                JournalEntry.sharing == Sharing.PEERS,
                 JournalEntry.created_at >= since,
             )
         )
@@ -291,8 +297,8 @@ def plan_round(
             for group in plan.result.groups:
                 row = PeerGroup(
                     round_id=record.id,
-                    reasons=",".join(group.reasons),
-                    status="planned",
+                    reasons=join_themes(group.reasons),
+                    status=PeerGroupStatus.PLANNED,
                     created_at=now,
                 )
                 session.add(row)
@@ -375,11 +381,16 @@ def groups_to_send(settings: Settings, now: dt.datetime) -> list[tuple[int, bool
     """(group id, recovering) for planned groups, and ones a crash left mid-send."""
     with session_scope(settings) as session:
         planned = session.scalars(
-            select(PeerGroup.id).where(PeerGroup.status == "planned").order_by(PeerGroup.id)
+            select(PeerGroup.id)
+            .where(PeerGroup.status == PeerGroupStatus.PLANNED)
+            .order_by(PeerGroup.id)
         ).all()
         stuck = session.scalars(
             select(PeerGroup.id)
-            .where(PeerGroup.status == "sending", PeerGroup.created_at < now - STUCK_AFTER)
+            .where(
+                PeerGroup.status == PeerGroupStatus.SENDING,
+                PeerGroup.created_at < now - STUCK_AFTER,
+            )
             .order_by(PeerGroup.id)
         ).all()
     return [(g, False) for g in planned] + [(g, True) for g in stuck]
@@ -387,7 +398,11 @@ def groups_to_send(settings: Settings, now: dt.datetime) -> list[tuple[int, bool
 
 def claim_group(settings: Settings, group_id: int, recovering: bool = False) -> bool:
     """Only one sender ever gets a group: a conditional update is the claim."""
-    before, after = ("sending", "resending") if recovering else ("planned", "sending")
+    before, after = (
+        (PeerGroupStatus.SENDING, PeerGroupStatus.RESENDING)
+        if recovering
+        else (PeerGroupStatus.PLANNED, PeerGroupStatus.SENDING)
+    )
     with session_scope(settings) as session:
         return bool(
             session.execute(
@@ -406,7 +421,7 @@ def mark_sent(
             update(PeerGroup)
             .where(PeerGroup.id == group_id)
             .values(
-                status="sent",
+                status=PeerGroupStatus.SENT,
                 channel_id=channel_id,
                 message_ts=message_ts,
                 followup_due_at=followup_due_at,
@@ -420,12 +435,17 @@ def release_group(settings: Settings, group_id: int, maybe_sent: bool) -> None:
     with session_scope(settings) as session:
         session.execute(
             update(PeerGroup)
-            .where(PeerGroup.id == group_id, PeerGroup.status.in_(("sending", "resending")))
-            .values(status="sending" if maybe_sent else "planned")
+            .where(
+                PeerGroup.id == group_id,
+                PeerGroup.status.in_((PeerGroupStatus.SENDING, PeerGroupStatus.RESENDING)),
+            )
+            .values(status=PeerGroupStatus.SENDING if maybe_sent else PeerGroupStatus.PLANNED)
         )
 
 
-def mark_failed(settings: Settings, group_id: int, status: str = "failed") -> None:
+def mark_failed(
+    settings: Settings, group_id: int, status: PeerGroupStatus = PeerGroupStatus.FAILED
+) -> None:
     """Failed after retries; or "cancelled" when erasures left fewer than two members."""
     with session_scope(settings) as session:
         session.execute(update(PeerGroup).where(PeerGroup.id == group_id).values(status=status))
@@ -477,7 +497,7 @@ def due_followups(settings: Settings, now: dt.datetime) -> list[int]:
             session.scalars(
                 select(PeerGroup.id)
                 .where(
-                    PeerGroup.status == "sent",
+                    PeerGroup.status == PeerGroupStatus.SENT,
                     PeerGroup.followup_sent_at.is_(None),
                     PeerGroup.followup_due_at <= now,
                 )

@@ -12,6 +12,7 @@ from bot.reflection.journal import NotYours
 from bot.reflection.leaders import schedule_of
 from bot.schedule import next_local
 from bot.settings import Settings
+from bot.statuses import CheckInStatus
 
 
 class CheckinGone(NotYours):
@@ -56,8 +57,8 @@ def checkin_for_thread(settings: Settings, channel_id: str, thread_ts: str, user
 def decline(settings: Settings, checkin_id: int) -> None:
     with session_scope(settings) as session:
         checkin = session.get(CheckIn, checkin_id)
-        if checkin.status == "sent":
-            checkin.status = "declined"
+        if checkin.status == CheckInStatus.SENT:
+            checkin.status = CheckInStatus.DECLINED
 
 
 def snooze(

@@ -12,13 +12,14 @@ from bot.db.engine import session_scope
 from bot.db.models import CheckIn, JournalEntry, Leader, utcnow
 from bot.reflection.themes import tag_themes
 from bot.settings import Settings
-from bot.text import clean_text
+from bot.statuses import CheckInStatus, Sharing
+from bot.text import clean_text, join_themes, split_themes
 
-SHARING = ("private", "team", "peers")
+SHARING = tuple(Sharing)  # in the order they are offered
 SHARING_LABELS = {
-    "private": "Private to me",
-    "team": "May count towards anonymous team themes",
-    "peers": "May inform peer matching",
+    Sharing.PRIVATE: "Private to me",
+    Sharing.TEAM: "May count towards anonymous team themes",
+    Sharing.PEERS: "May inform peer matching",
 }
 
 
@@ -37,9 +38,13 @@ class EntryView:
 
 
 def _view(entry: JournalEntry) -> EntryView:
-    themes = [t for t in entry.themes.split(",") if t]
     return EntryView(
-        entry.id, entry.text, themes, entry.sharing, entry.created_at, entry.question_id
+        entry.id,
+        entry.text,
+        split_themes(entry.themes),
+        entry.sharing,
+        entry.created_at,
+        entry.question_id,
     )
 
 
@@ -55,13 +60,13 @@ def add_entry(
     checkin_id: int | None = None,
     question_id: str | None = None,
     source: str = "modal",
-    sharing: str = "private",
+    sharing: str = Sharing.PRIVATE,
 ) -> EntryView:
     text = clean_text(text)
     if not text:
         raise ValueError("an empty reflection is not saved")
     if sharing not in SHARING:
-        sharing = "private"
+        sharing = Sharing.PRIVATE
     themes = tag_themes(text, _taxonomy(settings))
     with session_scope(settings) as session:
         entry = JournalEntry(
@@ -69,7 +74,7 @@ def add_entry(
             checkin_id=checkin_id,
             question_id=question_id,
             text=text,
-            themes=",".join(themes),
+            themes=join_themes(themes),
             sharing=sharing,
             source=source,
         )
@@ -77,7 +82,7 @@ def add_entry(
         if checkin_id is not None:
             checkin = session.get(CheckIn, checkin_id)
             if checkin is not None and checkin.leader_id == leader_id:
-                checkin.status, checkin.answered_at = "answered", utcnow()
+                checkin.status, checkin.answered_at = CheckInStatus.ANSWERED, utcnow()
         session.flush()
         return _view(entry)
 
@@ -97,7 +102,7 @@ def append_to_checkin(
         ).first()
         if entry is not None:
             entry.text = f"{entry.text}\n\n{text}"
-            entry.themes = ",".join(tag_themes(entry.text, _taxonomy(settings)))
+            entry.themes = join_themes(tag_themes(entry.text, _taxonomy(settings)))
             entry.updated_at = utcnow()
             session.flush()
             return _view(entry), False
@@ -130,7 +135,7 @@ def edit_entry(settings: Settings, leader_id: int, entry_id: int, text: str) -> 
     with session_scope(settings) as session:
         entry = _owned(session, leader_id, entry_id)
         entry.text = text
-        entry.themes = ",".join(tag_themes(text, _taxonomy(settings)))
+        entry.themes = join_themes(tag_themes(text, _taxonomy(settings)))
         entry.updated_at = utcnow()
         session.flush()
         return _view(entry)
@@ -172,7 +177,7 @@ def theme_summary(settings: Settings, leader_id: int, weeks: int = 8) -> list[tu
                 JournalEntry.leader_id == leader_id, JournalEntry.created_at >= since
             )
         ).all()
-    counts = Counter(t for themes in rows for t in themes.split(",") if t)
+    counts = Counter(t for themes in rows for t in split_themes(themes))
     return counts.most_common()
 
 

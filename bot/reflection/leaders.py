@@ -11,6 +11,8 @@ from bot.db.engine import session_scope
 from bot.db.models import Leader, utcnow
 from bot.schedule import Schedule, validate
 from bot.settings import Settings
+from bot.statuses import LeaderStatus
+from bot.text import split_themes
 
 
 def schedule_of(leader: Leader) -> Schedule:
@@ -26,7 +28,7 @@ def schedule_of(leader: Leader) -> Schedule:
 
 
 def focus_of(leader: Leader) -> list[str]:
-    return [t for t in (leader.focus_themes or "").split(",") if t]
+    return split_themes(leader.focus_themes)
 
 
 def find_leader(session: Session, team_id: str, user_id: str) -> Leader | None:
@@ -67,7 +69,7 @@ def enrol(
             leader.local_time or "09:30",
             leader.time_zone,
         )
-        leader.status = "active"
+        leader.status = LeaderStatus.ACTIVE
         leader.consent_source = consent_source
         leader.enrolled_at = utcnow()
         session.flush()

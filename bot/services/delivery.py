@@ -31,6 +31,7 @@ from bot.db.models import FailedSend, OutboxSend, utcnow
 from bot.metrics import SENDS
 from bot.services.send_budget import reserve
 from bot.settings import Settings
+from bot.statuses import OutboxStatus
 
 log = logging.getLogger(__name__)
 
@@ -198,7 +199,7 @@ def _claim(settings: Settings, key: str, kind: str) -> tuple[str, int]:
     sender holds it or it was given up."""
     try:
         with session_scope(settings) as session:
-            session.add(OutboxSend(key=key, kind=kind, status="sending", attempts=1))
+            session.add(OutboxSend(key=key, kind=kind, status=OutboxStatus.SENDING, attempts=1))
         return "claimed", 1
     except IntegrityError:
         pass
@@ -209,16 +210,21 @@ def _claim(settings: Settings, key: str, kind: str) -> tuple[str, int]:
             .where(
                 OutboxSend.key == key,
                 or_(
-                    OutboxSend.status == "retry",
-                    (OutboxSend.status == "sending") & (OutboxSend.claimed_at < stale_before),
+                    OutboxSend.status == OutboxStatus.RETRY,
+                    (OutboxSend.status == OutboxStatus.SENDING)
+                    & (OutboxSend.claimed_at < stale_before),
                 ),
             )
-            .values(status="sending", attempts=OutboxSend.attempts + 1, claimed_at=utcnow())
+            .values(
+                status=OutboxStatus.SENDING,
+                attempts=OutboxSend.attempts + 1,
+                claimed_at=utcnow(),
+            )
         ).rowcount
         row = session.get(OutboxSend, key)
         if claimed:
             return "claimed", row.attempts
-        return ("sent" if row.status == "sent" else "busy"), row.attempts
+        return ("sent" if row.status == OutboxStatus.SENT else "busy"), row.attempts
 
 
 def send_once(
@@ -246,7 +252,12 @@ def send_once(
         final=final,
         **message,
     )
-    status = "sent" if delivery.sent else "retry" if delivery.retryable and not final else "failed"
+    if delivery.sent:
+        status = OutboxStatus.SENT
+    elif delivery.retryable and not final:
+        status = OutboxStatus.RETRY
+    else:
+        status = OutboxStatus.FAILED
     with session_scope(settings) as session:
         session.execute(
             update(OutboxSend)

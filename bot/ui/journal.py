@@ -27,6 +27,8 @@ from slack_sdk.models.views import View
 from bot.reflection.journal import SHARING, SHARING_LABELS, EntryView
 from bot.schedule import CADENCES, DAYS
 from bot.services.safety import escape_mrkdwn
+from bot.statuses import LeaderStatus, Sharing
+from bot.text import split_themes
 
 ACTION_SHARING = "journal_sharing"
 ACTION_EDIT = "journal_edit"
@@ -201,7 +203,7 @@ def settings_modal(leader) -> View:
         return next((o for o in options if o.value == value), options[0])
 
     themes = _theme_options()
-    chosen = [o for o in themes if o.value in (leader.focus_themes or "").split(",")]
+    chosen = [o for o in themes if o.value in split_themes(leader.focus_themes)]
     guidance = Option(value="yes", label="After I reflect, suggest one piece of guidance")
     blocks = [
         InputBlock(
@@ -328,9 +330,9 @@ def forget_modal() -> View:
 
 
 PLAIN_SHARING = {
-    "private": "kept just for you",
-    "team": "may count, anonymously, towards your team's themes",
-    "peers": "may help match you with a peer",
+    Sharing.PRIVATE: "kept just for you",
+    Sharing.TEAM: "may count, anonymously, towards your team's themes",
+    Sharing.PEERS: "may help match you with a peer",
 }
 
 
@@ -353,7 +355,7 @@ def holdings_blocks(
     `next_checkin` is when the next one will really arrive (after any skip or snooze), so the
     page never names a date that will not happen; `skipped` and `snoozed` say why."""
     blocks: list = [HeaderBlock(text="Your check-ins")]
-    if leader is None or leader.status != "active":
+    if leader is None or leader.status != LeaderStatus.ACTIVE:
         blocks.append(
             SectionBlock(
                 text=MarkdownTextObject(

@@ -12,6 +12,7 @@ from bot.listeners.reflection_reply import redraw_checkin
 from bot.reflection.checkins import CheckinGone, decline, owned_checkin, snooze
 from bot.reflection.journal import NotYours
 from bot.reflection.prompts import question_by_id
+from bot.statuses import CheckInStatus
 from bot.ui import checkins as ui
 
 NOT_YOURS = "That check-in belongs to someone else, so I've left it alone."
@@ -73,7 +74,7 @@ def register(app, services: Services) -> None:
     def open_reflection(ack, body: dict, action: dict, client) -> None:
         ack()
         found = _checkin(services, body, action)
-        if not isinstance(found, tuple) or found[0].status == "answered":
+        if not isinstance(found, tuple) or found[0].status == CheckInStatus.ANSWERED:
             return  # explained after the ack, by reflect_otherwise
         checkin, _leader = found
         question = question_by_id(settings.prompts_dir, checkin.question_id)
@@ -85,7 +86,7 @@ def register(app, services: Services) -> None:
         found = _checkin(services, body, action)
         if not isinstance(found, tuple):
             _explain(client, body, found)
-        elif found[0].status == "answered":
+        elif found[0].status == CheckInStatus.ANSWERED:
             _say(client, body, ui.ALREADY_ANSWERED)
             redraw_checkin(services, client, *found)
 
@@ -96,9 +97,9 @@ def register(app, services: Services) -> None:
             return
         decline(settings, found[0].id)
         checkin, leader = _checkin(services, body, action)  # as it now stands
-        if checkin.status == "declined":
+        if checkin.status == CheckInStatus.DECLINED:
             redraw_checkin(services, client, checkin, leader, note=ui.DECLINED_NOTE)
-        elif checkin.status == "answered":
+        elif checkin.status == CheckInStatus.ANSWERED:
             redraw_checkin(services, client, checkin, leader)
 
     def snoozer(how: str, words: str):
@@ -108,7 +109,7 @@ def register(app, services: Services) -> None:
                 _explain(client, body, found)
                 return
             checkin, leader = found
-            if checkin.status == "answered":
+            if checkin.status == CheckInStatus.ANSWERED:
                 redraw_checkin(services, client, checkin, leader)
                 return
             snooze(settings, checkin.id, leader, how)

@@ -13,6 +13,7 @@ from bot.listeners.context import Services, team_of
 from bot.listeners.personal import join_checkins, names, publish_home, send_export
 from bot.reflection.leaders import get_leader, schedule_of, today_local, update_leader
 from bot.schedule import next_local
+from bot.statuses import LeaderStatus
 from bot.ui import journal as journal_ui
 
 
@@ -86,7 +87,7 @@ def register(app, services: Services) -> None:
         ("home_unsnooze", change(snoozed_until=None)),
         ("home_snooze_hour", snooze(1)),
         ("home_snooze_tomorrow", snooze(None)),
-        ("home_leave", change(status="left")),
+        ("home_leave", change(status=LeaderStatus.LEFT)),
         ("home_export", export),
     ):
         app.action(action_id)(ack=ack_at_once, lazy=[work])

@@ -12,6 +12,7 @@ from bot.listeners.personal import publish_home
 from bot.peers import preferences
 from bot.peers.rounds import london_today, member_of, next_round_date, record_response
 from bot.services.delivery import send_or_record
+from bot.statuses import SendKind
 from bot.ui import peers as ui
 
 NOT_YOURS = "That introduction belongs to other people, so I've left it alone."
@@ -104,7 +105,7 @@ def register(app, services: Services) -> None:
             if other.user_id != user and other.response != "declined":
                 send_or_record(
                     settings,
-                    "peer_decline_note",
+                    SendKind.PEER_DECLINE_NOTE,
                     client.chat_postMessage,
                     channel=other.user_id,
                     text=note,

@@ -8,6 +8,7 @@ from bot.listeners.context import Services
 from bot.listeners.personal import join_checkins, journal_message, send_export
 from bot.reflection.leaders import get_leader
 from bot.services.ratelimit import allow_request
+from bot.statuses import LeaderStatus
 from bot.ui import messages
 from bot.ui.answer import answer_blocks, to_dicts
 from bot.ui.checkins import joined_text
@@ -46,7 +47,7 @@ def register(services: Services) -> None:
     def checkin(command, rest: str, respond, client) -> None:
         team, user = command.get("team_id", ""), command["user_id"]
         existing = get_leader(settings, team, user)
-        if existing is not None and existing.status == "active":
+        if existing is not None and existing.status == LeaderStatus.ACTIVE:
             private(
                 respond,
                 "You're already taking part. You can change your schedule, pause or leave in my Home tab.",

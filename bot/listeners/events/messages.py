@@ -9,6 +9,7 @@ from bot.reflection.checkins import checkin_for_thread
 from bot.reflection.journal import append_to_checkin
 from bot.services.delivery import send_or_record
 from bot.services.events import is_tandem_thread
+from bot.statuses import SendKind
 from bot.ui.checkins import ERASED_NOTE, ERASED_REPLY, METADATA_EVENT, erased_checkin_blocks
 
 # Subtypes that are people talking; everything else (edits, joins, bots) is ignored.
@@ -80,7 +81,7 @@ def _erased_checkin_thread(services: Services, client, event: dict, thread_ts: s
         return False
     send_or_record(
         services.settings,
-        "erased_note",
+        SendKind.ERASED_NOTE,
         client.chat_postMessage,
         channel=event["channel"],
         thread_ts=thread_ts,

@@ -12,6 +12,7 @@ from bot.peers import preferences
 from bot.peers.rounds import london_today, member_of, next_round_date
 from bot.reflection.journal import add_entry
 from bot.services.delivery import send_or_record
+from bot.statuses import SendKind, Sharing
 from bot.ui import peers as ui
 
 
@@ -112,11 +113,11 @@ def register(app, services: Services) -> None:
         found = member_of(settings, team, user, group_id)
         if found is None:
             return  # not theirs: nothing is saved
-        add_entry(settings, found[1].leader_id, text, source="peer", sharing="private")
+        add_entry(settings, found[1].leader_id, text, source="peer", sharing=Sharing.PRIVATE)
         preferences.keep_me_in(settings, team, user)  # they took part: no pause question
         send_or_record(
             settings,
-            "peer_takeaway_saved",
+            SendKind.PEER_TAKEAWAY_SAVED,
             client.chat_postMessage,
             channel=user,
             text=ui.TAKEAWAY_SAVED,

@@ -13,6 +13,7 @@ from bot.listeners.personal import erase, journal_message, publish_home
 from bot.reflection import journal
 from bot.reflection.leaders import update_leader
 from bot.schedule import Schedule
+from bot.text import join_themes
 from bot.ui import journal as journal_ui
 
 
@@ -41,7 +42,7 @@ def register(app, services: Services) -> None:
             "time_zone": _value(values, "tz"),
             "quiet_start": start or None,
             "quiet_end": end or None,
-            "focus_themes": ",".join(_value(values, "focus") or []),
+            "focus_themes": join_themes(_value(values, "focus") or []),
             "guidance_after_answer": bool(_value(values, "guidance")),
         }
 

@@ -8,6 +8,7 @@ from bot.listeners.context import Services
 from bot.listeners.reflection_reply import thank
 from bot.reflection.checkins import owned_checkin
 from bot.reflection.journal import NotYours, add_entry
+from bot.statuses import Sharing
 from bot.ui import checkins as ui
 
 
@@ -32,7 +33,7 @@ def register(app, services: Services) -> None:
         text = values[ui.REFLECTION_BLOCK][ui.REFLECTION_ACTION].get("value") or ""
         choice = (
             values.get(ui.SHARING_BLOCK, {}).get(ui.SHARING_ACTION, {}).get("selected_option") or {}
-        ).get("value", "private")
+        ).get("value", Sharing.PRIVATE)
         checkin_id = json.loads(view.get("private_metadata") or "{}").get("checkin")
         team = (body.get("team") or {}).get("id", "")
         try:
