@@ -24,10 +24,15 @@ class CountingServer(ThreadingHTTPServer):
         self.requests = 0
         self.answers: list[tuple[int, dict, dict]] = []  # queued (status, body, headers)
         self.close_after_next = False
+        self.closed = threading.Event()  # set once the server has closed a connection
 
     def process_request(self, request, client_address):
         self.connections += 1
         super().process_request(request, client_address)
+
+    def shutdown_request(self, request):
+        super().shutdown_request(request)
+        self.closed.set()
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -83,6 +88,9 @@ def test_a_connection_the_server_closed_is_replaced_without_losing_the_call(serv
     client = client_for(server, tmp_path)
     server.close_after_next = True
     assert client.auth_test()["ok"]
+    # Slack closes an idle connection some time after answering; wait until this one has
+    # been closed (under load the next call could otherwise race the close itself).
+    assert server.closed.wait(5)
     assert client.chat_postMessage(channel="C1", text="after the close")["ok"]
     assert server.requests == 2  # nothing was sent twice
     assert server.connections == 2
