@@ -19,7 +19,7 @@ from bot import clock
 from bot.cohort import import_leaders
 from bot.db.engine import session_scope
 from bot.db.models import CheckIn, Leader
-from bot.db.next_due import next_due_of, planned_periods
+from bot.db.next_due import _plain_next_due, next_due_of, planned_periods
 from bot.reflection.leaders import enrol, update_leader
 from bot.reflection.ledger import plan_checkins
 from bot.schedule import NEVER, Schedule, due_for, next_due
@@ -68,6 +68,17 @@ def test_next_due_is_the_first_instant_the_tick_would_plan(seed):
     while moment < found:  # every 5 minutes before it, the tick would plan nothing
         assert due_for(schedule, moment, **state) is None, moment
         moment += dt.timedelta(minutes=5)
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_a_remembered_next_due_is_what_working_it_out_again_gives(seed):
+    """Imports reuse the last answer for a plain schedule while time is still before it."""
+    rng = random.Random(seed)
+    schedule = random_schedule(rng)
+    after = START + dt.timedelta(minutes=rng.randrange(60 * 24 * 40))
+    for _ in range(30):  # moments creeping forward, sometimes past the answer
+        assert _plain_next_due(schedule, after) == next_due(schedule, after), after
+        after += dt.timedelta(minutes=rng.choice((1, 7, 90, 60 * 24, 60 * 24 * 5)))
 
 
 # --- every path that changes a schedule, against the old full read ---------------------

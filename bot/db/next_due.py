@@ -35,6 +35,27 @@ SCHEDULE_FIELDS = (
 PLANNED_LOOKBACK = dt.timedelta(days=70) + LATE_WINDOW
 
 
+# Plain schedules (nothing planned, paused or snoozed) -> the last (after, next due) worked
+# out. Cohort imports enrol thousands of leaders on a few dozen schedules, and working each
+# one out again cost 0.2 ms a row, 40 % of an import.
+_PLAIN: dict[Schedule, tuple[dt.datetime, dt.datetime]] = {}
+_PLAIN_LIMIT = 4096
+
+
+def _plain_next_due(schedule: Schedule, after: dt.datetime) -> dt.datetime:
+    """`next_due` for a plain schedule, reusing the last answer while `after` is still before
+    it: nothing can fall due between two instants `next_due` did not try (see its docstring),
+    so the first due instant at or after any moment in [earlier after, answer) is the same."""
+    known = _PLAIN.get(schedule)
+    if known is not None and known[0] <= after < known[1]:
+        return known[1]
+    due = next_due(schedule, after)
+    if len(_PLAIN) >= _PLAIN_LIMIT:
+        _PLAIN.clear()
+    _PLAIN[schedule] = (after, due)
+    return due
+
+
 def next_due_of(
     leader: Leader, after: dt.datetime, planned: frozenset[str] | set[str] = frozenset()
 ) -> dt.datetime | None:
@@ -53,6 +74,8 @@ def next_due_of(
         )
     except ValueError:
         return NEVER  # an unusable schedule is never due (the tick skipped it before too)
+    if not planned and leader.paused_until is None and leader.snoozed_until is None:
+        return _plain_next_due(schedule, after)
     return next_due(
         schedule,
         after,
