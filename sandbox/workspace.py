@@ -491,6 +491,11 @@ class Workspace(WebApiMethods):
         with self._lock:
             return self._issue_trigger(user_id)
 
+    def issue_response_url(self, user_id: str, channel: str) -> str:
+        """A fresh response URL for a reply in `channel`, as a slash command would carry."""
+        with self._lock:
+            return self._new_response_url({"user": user_id, "channel": channel, "source": None})
+
     def wait_idle(self, timeout: float = 10, quiet: float = 0.0) -> None:
         """Block until no delivery is queued or in flight (retries included).
 
