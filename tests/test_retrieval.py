@@ -163,3 +163,51 @@ def test_a_saved_keyword_index_is_never_used_for_changed_passages(small_kb):
     assert after.builds == 2
     top = after.search("zebracanary", k=3, mode="bm25").results[0]
     assert top.doc_id == changed.stem and top.score > 0
+
+
+def test_a_start_from_the_snapshot_ranks_exactly_as_one_reading_chroma(kb_settings):
+    from bot.knowledge import snapshot
+    from bot.knowledge.index import get_collection
+
+    assert snapshot.snapshot_path(kb_settings).is_file()  # ingest wrote it
+    from_snapshot = Retriever(kb_settings)
+    from_chroma = Retriever(kb_settings, collection=get_collection(kb_settings))
+    assert from_snapshot.passage_ids == from_chroma.passage_ids
+    assert (from_snapshot.matrix == from_chroma.matrix).all()
+    for question in ("How do I rebuild trust with the council?", "PCN CDs never come", "hi"):
+        fresh = from_chroma.search(question, k=10).results
+        saved = from_snapshot.search(question, k=10).results
+        assert [(r.doc_id, r.score) for r in saved] == [(r.doc_id, r.score) for r in fresh]
+
+
+def test_ingest_replaces_the_snapshot_and_a_start_without_one_reads_chroma(small_kb):
+    from bot.knowledge import snapshot
+
+    ingest(small_kb)
+    path = snapshot.snapshot_path(small_kb)
+    first = path.read_bytes()
+    changed = sorted((small_kb.knowledge_dir / "docs").glob("*.md"))[-1]
+    changed.write_text(
+        changed.read_text("utf-8").replace(
+            "## Common pitfalls", "## Common pitfalls\n\nA freshly written zebracanary line.", 1
+        ),
+        "utf-8",
+    )
+    ingest(small_kb)
+    assert path.read_bytes() != first
+    assert Retriever(small_kb).search("zebracanary", k=1, mode="bm25").results[0].doc_id == (
+        changed.stem
+    )
+    path.unlink()  # e.g. an ingest that failed half-way: the next start reads Chroma again
+    again = Retriever(small_kb)
+    assert again.search("zebracanary", k=1, mode="bm25").results[0].doc_id == changed.stem
+    assert path.is_file()  # ...and leaves a snapshot for the start after
+
+
+def test_a_chroma_server_is_always_read_never_a_snapshot(small_kb):
+    from bot.knowledge import snapshot
+
+    ingest(small_kb)
+    served = small_kb.model_copy(update={"chroma_url": "http://127.0.0.1:9"})
+    assert snapshot.snapshot_path(served) == snapshot.snapshot_path(small_kb)
+    assert snapshot.load(served) is None

@@ -20,7 +20,6 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 
-import yaml
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -41,6 +40,7 @@ from bot.reflection.prompts import load_questions
 from bot.schedule import latest_occurrence, next_occurrence, to_utc
 from bot.settings import Settings
 from bot.statuses import DigestRunStatus, LeaderStatus, PeerGroupStatus, Sharing
+from bot.text import read_yaml
 
 log = logging.getLogger(__name__)
 GUIDES_PER_THEME = 3
@@ -113,7 +113,7 @@ def period_in_progress(config: DigestSettings, now: dt.datetime) -> tuple[Period
 
 @lru_cache(maxsize=4)
 def load_wording(prompts_dir: Path) -> dict:
-    return yaml.safe_load((Path(prompts_dir) / "digests" / "summary.yaml").read_text("utf-8"))
+    return read_yaml((Path(prompts_dir) / "digests" / "summary.yaml").read_text("utf-8"))
 
 
 _libraries: dict[tuple, Library] = {}

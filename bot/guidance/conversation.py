@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-import yaml
+from bot.text import read_yaml
 
 REFUSALS = ("privacy", "ranking", "posting", "coercive", "mandate", "injection")
 CONVERSATION = ("greeting", "thanks", "help", "more_on", "something_else", "follow_up")
@@ -105,8 +105,8 @@ def _compile(patterns) -> tuple[re.Pattern, ...]:
 @lru_cache(maxsize=4)
 def load_wording(prompts_dir: Path) -> Wording:
     folder = Path(prompts_dir) / "guidance"
-    conversation = yaml.safe_load((folder / "conversation.yaml").read_text("utf-8"))
-    refusals = yaml.safe_load((folder / "refusals.yaml").read_text("utf-8"))
+    conversation = read_yaml((folder / "conversation.yaml").read_text("utf-8"))
+    refusals = read_yaml((folder / "refusals.yaml").read_text("utf-8"))
     patterns = {kind: _compile(refusals[kind]["patterns"]) for kind in REFUSALS}
     patterns.update({kind: _compile(conversation[kind]["patterns"]) for kind in CONVERSATION})
     return Wording(

@@ -24,12 +24,11 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-import yaml
-
 from bot.knowledge.documents import ADVICE_KINDS
 from bot.knowledge.embeddings import get_encoder
 from bot.knowledge.retrieval import ScoredPassage, SearchOutcome, SearchResult
 from bot.settings import Settings
+from bot.text import read_yaml
 
 CITATION = re.compile(r"\[(P\d+)\]")
 NO_ANSWER = "NO_ANSWER"
@@ -61,7 +60,7 @@ class ModelAnswer:
 
 @lru_cache(maxsize=4)
 def load_prompt(prompts_dir: Path) -> dict:
-    return yaml.safe_load((Path(prompts_dir) / "guidance" / "answer.yaml").read_text("utf-8"))
+    return read_yaml((Path(prompts_dir) / "guidance" / "answer.yaml").read_text("utf-8"))
 
 
 @lru_cache(maxsize=4)

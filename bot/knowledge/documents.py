@@ -14,7 +14,7 @@ from pathlib import Path
 
 import yaml
 
-from bot.text import clean_text, invisible_characters
+from bot.text import clean_text, invisible_characters, read_yaml
 
 ID_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 REQUIRED_FIELDS = (
@@ -246,7 +246,7 @@ def parse_document(path: Path, known_themes: set[str], today: dt.date | None = N
         return None, problems
     front, body, body_line = split
     try:
-        meta = yaml.safe_load(front) or {}
+        meta = read_yaml(front) or {}
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         problem((mark.line + 2) if mark else 1, f"front-matter is not valid YAML: {error}")

@@ -14,6 +14,7 @@ from chromadb.api.types import Documents, EmbeddingFunction, Embeddings
 from chromadb.config import Settings as ChromaSettings
 from chromadb.utils.embedding_functions import register_embedding_function
 
+from bot.knowledge import snapshot
 from bot.knowledge.documents import KnowledgeDoc, check_knowledge_base
 from bot.knowledge.embedcache import CACHE_NAME, EmbeddingCache
 from bot.knowledge.embeddings import MODEL_ID, get_encoder
@@ -119,8 +120,10 @@ def ingest(
 
     Every document is checked first; if any fails, nothing in the index is touched."""
     started = time.perf_counter()
+    default_index = collection is None
     collection = collection or get_collection(settings)
     documents = load_documents(settings)
+    snapshot.forget(settings)  # about to change the index: no start may read the old one
     stored = collection.get(include=["metadatas"])
     indexed: dict[str, str] = {}
     outdated = False
@@ -159,6 +162,8 @@ def ingest(
     report.embedded = max(0, len(cache) - known)
     cache.keep_only([p.text for found in passages_by_doc.values() for p in found] + examples)
     cache.save()
+    if default_index:
+        snapshot.save(settings, collection.get(include=["documents", "metadatas", "embeddings"]))
     report.chunks = collection.count()
     report.seconds = time.perf_counter() - started
     return report

@@ -25,6 +25,7 @@ import bm25s
 import numpy as np
 import Stemmer
 
+from bot.knowledge import snapshot
 from bot.knowledge.embedcache import CACHE_NAME, EmbeddingCache
 from bot.knowledge.embeddings import get_encoder
 from bot.knowledge.keywords import content_key, load_or_build
@@ -142,11 +143,9 @@ class Retriever:
     """Loads the index into memory once; `reload()` after an ingest."""
 
     def __init__(self, settings: Settings, collection=None) -> None:
+        """`collection`: read this Chroma collection; by default the snapshot that ingest
+        wrote (`snapshot.py`), or the configured index when there is none."""
         self.settings = settings
-        if collection is None:
-            from bot.knowledge.index import get_collection  # Chroma only when reading the index
-
-            collection = get_collection(settings)
         self.collection = collection
         self.vocabulary = load_vocabulary(settings.knowledge_dir / "vocabulary.yaml")
         self._stemmer = Stemmer.Stemmer("english")
@@ -155,8 +154,21 @@ class Retriever:
 
     # --- loading ---------------------------------------------------------------------
 
+    def _stored(self) -> dict:
+        if self.collection is not None:
+            return self.collection.get(include=["documents", "metadatas", "embeddings"])
+        stored = snapshot.load(self.settings)
+        if stored is None:
+            from bot.knowledge.index import get_collection  # Chroma only when reading it
+
+            stored = get_collection(self.settings).get(
+                include=["documents", "metadatas", "embeddings"]
+            )
+            snapshot.save(self.settings, stored)
+        return stored
+
     def reload(self) -> None:
-        stored = self.collection.get(include=["documents", "metadatas", "embeddings"])
+        stored = self._stored()
         ids = list(stored["ids"])
         metas = list(stored["metadatas"] or [])
         texts = list(stored["documents"] or [])

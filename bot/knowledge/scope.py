@@ -24,9 +24,9 @@ from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
-import yaml
 
 from bot.settings import Settings
+from bot.text import read_yaml
 
 REDIRECTS = (
     "clinical",
@@ -55,7 +55,7 @@ class ScopeExamples:
 def _questions(path: Path) -> list[dict]:
     if not path.exists():
         return []
-    data = yaml.safe_load(path.read_text("utf-8")) or {}
+    data = read_yaml(path.read_text("utf-8")) or {}
     return [q for q in data.get("questions") or [] if isinstance(q, dict) and q.get("q")]
 
 
@@ -66,7 +66,7 @@ def load_examples(scope_dir: Path) -> ScopeExamples:
     gate = scope_dir / "gate.yaml"
     threshold = DEFAULT_THRESHOLD
     if gate.exists():
-        threshold = float((yaml.safe_load(gate.read_text("utf-8")) or {}).get("threshold", 0.5))
+        threshold = float((read_yaml(gate.read_text("utf-8")) or {}).get("threshold", 0.5))
     return ScopeExamples(
         inside=tuple(str(q["q"]) for q in inside),
         outside=tuple(str(q["q"]) for q in outside),
@@ -93,7 +93,7 @@ class RefusalExamples:
 @lru_cache(maxsize=4)
 def load_refusal_examples(scope_dir: Path) -> RefusalExamples:
     path = scope_dir / "refusals.yaml"
-    data = (yaml.safe_load(path.read_text("utf-8")) or {}) if path.exists() else {}
+    data = (read_yaml(path.read_text("utf-8")) or {}) if path.exists() else {}
     by_kind = {
         str(kind): tuple(str(t) for t in texts or [])
         for kind, texts in (data.get("examples") or {}).items()

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-import yaml
+from bot.text import read_yaml
 
 
 @dataclass(frozen=True)
@@ -18,7 +18,7 @@ class Theme:
 
 @lru_cache(maxsize=4)
 def load_taxonomy(path: Path) -> tuple[Theme, ...]:
-    data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    data = read_yaml(Path(path).read_text(encoding="utf-8"))
     return tuple(Theme(t["slug"], t["name"], t["about"]) for t in data["themes"])
 
 

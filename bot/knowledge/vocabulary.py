@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-import yaml
+from bot.text import read_yaml
 
 
 @dataclass(frozen=True)
@@ -60,7 +60,7 @@ def _key(found: str) -> str:
 def load_vocabulary(path: Path) -> Vocabulary:
     if not Path(path).exists():
         return Vocabulary(None, {})
-    data = yaml.safe_load(Path(path).read_text("utf-8")) or {}
+    data = read_yaml(Path(path).read_text("utf-8")) or {}
     expansion_of = {str(k): str(v) for k, v in (data.get("abbreviations") or {}).items()}
     abbreviations = None
     if expansion_of:

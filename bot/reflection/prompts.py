@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-import yaml
+from bot.text import read_yaml
 
 
 @dataclass(frozen=True)
@@ -23,7 +23,7 @@ class CheckInQuestion:
 def load_questions(prompts_dir: Path) -> tuple[CheckInQuestion, ...]:
     questions = []
     for path in sorted((Path(prompts_dir) / "checkins").glob("*.yaml")):
-        data = yaml.safe_load(path.read_text("utf-8"))
+        data = read_yaml(path.read_text("utf-8"))
         for item in data["questions"]:
             questions.append(
                 CheckInQuestion(
