@@ -148,16 +148,22 @@ def test_a_saved_keyword_index_ranks_exactly_as_a_freshly_built_one(kb_settings)
             assert [(r.doc_id, r.score) for r in saved] == [(r.doc_id, r.score) for r in fresh]
 
 
-def test_a_saved_keyword_index_is_never_used_for_changed_passages(small_kb):
-    ingest(small_kb)
-    CountingRetriever(small_kb)  # saves the keyword index for the documents as they were
-    changed = sorted((small_kb.knowledge_dir / "docs").glob("*.md"))[-1]
+def add_a_zebracanary_line(settings):
+    """Change one document by a word no other document has; returns its path."""
+    changed = sorted((settings.knowledge_dir / "docs").glob("*.md"))[-1]
     changed.write_text(
         changed.read_text("utf-8").replace(
             "## Common pitfalls", "## Common pitfalls\n\nA freshly written zebracanary line.", 1
         ),
         "utf-8",
     )
+    return changed
+
+
+def test_a_saved_keyword_index_is_never_used_for_changed_passages(small_kb):
+    ingest(small_kb)
+    CountingRetriever(small_kb)  # saves the keyword index for the documents as they were
+    changed = add_a_zebracanary_line(small_kb)
     ingest(small_kb)
     after = CountingRetriever(small_kb)
     assert after.builds == 2
@@ -186,13 +192,7 @@ def test_ingest_replaces_the_snapshot_and_a_start_without_one_reads_chroma(small
     ingest(small_kb)
     path = snapshot.snapshot_path(small_kb)
     first = path.read_bytes()
-    changed = sorted((small_kb.knowledge_dir / "docs").glob("*.md"))[-1]
-    changed.write_text(
-        changed.read_text("utf-8").replace(
-            "## Common pitfalls", "## Common pitfalls\n\nA freshly written zebracanary line.", 1
-        ),
-        "utf-8",
-    )
+    changed = add_a_zebracanary_line(small_kb)
     ingest(small_kb)
     assert path.read_bytes() != first
     assert Retriever(small_kb).search("zebracanary", k=1, mode="bm25").results[0].doc_id == (
