@@ -8,7 +8,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-postgres setup lint bench calibrate audit ingest check screenshot clean
+.PHONY: run test test-fast test-postgres setup lint bench calibrate audit ingest check screenshot clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,10 @@ test: setup ## the whole test suite on SQLite, then the database-heavy tests on 
 	$(BIN)/ruff check .
 	$(BIN)/pytest -q
 	$(MAKE) --no-print-directory test-postgres
+
+test-fast: setup ## ruff, then the pure and unit tests (those not marked slow): under a minute
+	$(BIN)/ruff check .
+	$(BIN)/pytest -q -m "not slow"
 
 test-postgres: setup ## the database-heavy tests again, each in a fresh PostgreSQL database
 	TANDEM_TEST_DATABASE=postgres $(BIN)/pytest -q $(POSTGRES_TESTS)
