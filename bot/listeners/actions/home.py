@@ -29,7 +29,7 @@ def _change(services: Services, body: dict, client, **values) -> None:
 
 
 def _snooze(services: Services, body: dict, client, hours: int | None) -> None:
-    """Snooze for `hours`, or with None until the same time tomorrow in their time zone."""
+    """Snooze for `hours`, or (None) until tomorrow at their usual check-in time."""
     leader = get_leader(services.settings, team_of(body), body["user"]["id"])
     if leader is None:
         return
