@@ -30,7 +30,8 @@ run: setup ingest ## the main job: the sandbox without Slack tokens, the real bo
 # Modules whose tests go through the database end to end, run again on PostgreSQL.
 POSTGRES_TESTS := tests/test_checkins.py tests/test_slack_app.py tests/test_peers.py \
 	tests/test_digests.py tests/test_services.py tests/test_operations.py \
-	tests/test_multi_workspace.py tests/test_erasure_reach.py tests/test_db.py
+	tests/test_multi_workspace.py tests/test_erasure_reach.py tests/test_db.py \
+	tests/test_home_buttons.py
 
 test: setup ## the whole test suite on SQLite, then the database-heavy tests on PostgreSQL
 	$(BIN)/ruff check .
