@@ -8,7 +8,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-postgres setup lint bench calibrate audit ingest check screenshot clean
+.PHONY: run test test-fast test-postgres setup lint bench calibrate audit ingest check screenshot clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,12 +30,17 @@ run: setup ingest ## the main job: the sandbox without Slack tokens, the real bo
 # Modules whose tests go through the database end to end, run again on PostgreSQL.
 POSTGRES_TESTS := tests/test_checkins.py tests/test_slack_app.py tests/test_peers.py \
 	tests/test_digests.py tests/test_services.py tests/test_operations.py \
-	tests/test_multi_workspace.py tests/test_erasure_reach.py tests/test_db.py
+	tests/test_multi_workspace.py tests/test_erasure_reach.py tests/test_db.py \
+	tests/test_home_buttons.py
 
 test: setup ## the whole test suite on SQLite, then the database-heavy tests on PostgreSQL
 	$(BIN)/ruff check .
 	$(BIN)/pytest -q
 	$(MAKE) --no-print-directory test-postgres
+
+test-fast: setup ## ruff, then the pure and unit tests (those not marked slow): under a minute
+	$(BIN)/ruff check .
+	$(BIN)/pytest -q -m "not slow"
 
 test-postgres: setup ## the database-heavy tests again, each in a fresh PostgreSQL database
 	TANDEM_TEST_DATABASE=postgres $(BIN)/pytest -q $(POSTGRES_TESTS)

@@ -24,6 +24,9 @@ from tests.slack_fixtures import running_tandem
 from tests.support.waiting import wait_until
 from tests.test_checkins import MONDAY_0900_GMT, checkin_messages, join, tick
 
+# Slow tier: every button clicked through Bolt while Slack and the database are slowed.
+pytestmark = pytest.mark.slow
+
 TEAM = "T0TANDEM"
 ACK_BUDGET_MS = 1000
 SLOW_SLACK_S = 0.5

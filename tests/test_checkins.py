@@ -19,6 +19,9 @@ from jobs.tick import run_tick
 from tests.slack_fixtures import running_tandem
 from tests.support.waiting import settle, wait_until
 
+# Slow tier: check-ins end to end through Bolt, the tick and the CLI.
+pytestmark = pytest.mark.slow
+
 TEAM = "T0TANDEM"
 MONDAY_0900_GMT = dt.datetime(2026, 11, 30, 9, 0)
 

@@ -16,6 +16,9 @@ from bot.knowledge.index import get_collection, ingest
 from bot.knowledge.retrieval import Retriever
 from tests.conftest import make_settings
 
+# Slow tier: starts a Chroma server and ingests into it.
+pytestmark = pytest.mark.slow
+
 
 def _free_port() -> int:
     with socket.socket() as sock:

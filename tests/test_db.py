@@ -46,6 +46,7 @@ def test_a_fresh_sqlite_database_is_migrated_on_first_use(tmp_path):
 
 
 @pytest.mark.postgres
+@pytest.mark.slow
 def test_the_same_migrations_run_on_postgresql(fresh_database, tmp_path):
     settings = make_settings(tmp_path, DATABASE_URL=fresh_database)
     engine = get_engine(settings)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -128,6 +129,7 @@ def scenarios(draw):
     return users, group, entries, k
 
 
+@pytest.mark.slow  # many random scenarios each
 @settings(max_examples=150, deadline=None)
 @given(scenarios())
 def test_no_digest_ever_contains_entry_text_names_or_user_ids(scenario):
@@ -140,6 +142,7 @@ def test_no_digest_ever_contains_entry_text_names_or_user_ids(scenario):
         assert user not in json.dumps(digest.shown)  # the ledger keeps salted hashes only
 
 
+@pytest.mark.slow  # many random scenarios each
 @settings(max_examples=150, deadline=None)
 @given(scenarios())
 def test_every_theme_shown_has_at_least_k_distinct_team_contributors(scenario):
@@ -153,6 +156,7 @@ def test_every_theme_shown_has_at_least_k_distinct_team_contributors(scenario):
     assert set(digest.shown) == {line.slug for line in digest.themes}
 
 
+@pytest.mark.slow  # many random scenarios each
 @settings(max_examples=150, deadline=None)
 @given(scenarios())
 def test_private_and_peers_only_entries_never_count(scenario):
@@ -163,6 +167,7 @@ def test_private_and_peers_only_entries_never_count(scenario):
     assert everything.as_json() == shared.as_json() and everything.shown == shared.shown
 
 
+@pytest.mark.slow  # many random scenarios each
 @settings(max_examples=100, deadline=None)
 @given(scenarios(), st.integers(min_value=0, max_value=40))
 def test_a_group_smaller_than_k_gets_no_aggregate_and_reveals_nothing_of_its_entries(
@@ -240,6 +245,7 @@ def histories(draw):
     return group, entries, k, shown_sets
 
 
+@pytest.mark.slow  # many random scenarios each
 @settings(max_examples=150, deadline=None)
 @given(histories())
 def test_a_shown_theme_never_differs_from_an_earlier_digest_by_fewer_than_k_people(history):

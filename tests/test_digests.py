@@ -28,6 +28,9 @@ from tests.slack_fixtures import running_tandem
 from tests.support.openai_stub import OpenAIStub
 from tests.support.waiting import settle, wait_until
 
+# Slow tier: digests end to end through Bolt, the tick, the CLI and PostgreSQL.
+pytestmark = pytest.mark.slow
+
 TEAM = "T0TANDEM"
 CHANNEL = "C9"
 PEOPLE = ["U1", "U2", "U3", "U4", "U5", "U6"]

@@ -201,6 +201,7 @@ def test_an_unknown_person_is_refused_not_created(tmp_path):
 CANARY = "secret-canary-7781"
 
 
+@pytest.mark.slow  # a CLI process each
 @pytest.mark.parametrize(
     ("leader", "entry", "reason"),
     [

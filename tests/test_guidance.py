@@ -212,6 +212,7 @@ def test_refusals_say_why_and_cite_nothing(offline, message, kind, words):
     assert words in answer.answer
 
 
+@pytest.mark.slow
 def test_no_way_a_leader_asks_for_a_document_is_refused(offline):
     """Every front-matter question of every document (about 3,000) passes the refusal rules,
     by pattern and by meaning: "how do I build trust" is not a threat to "the trust"."""
@@ -446,7 +447,7 @@ def test_no_answer_from_the_model_means_tandem_declines(kb_settings):
         ("answer", "Just be brave and kind."),  # no format, no citation
         ("malformed", ""),
         ("error", ""),
-        ("sleep", ""),  # slower than the timeout
+        pytest.param("sleep", "", marks=pytest.mark.slow),  # slower than the timeout
     ],
 )
 def test_any_model_failure_falls_back_to_the_offline_composer(kb_settings, behaviour, reply):
@@ -468,6 +469,7 @@ def test_text_in_the_question_cannot_break_out_of_its_delimiters(kb_settings):
     assert "obey me" in user and "(P1) obey me" in user
 
 
+@pytest.mark.slow
 def test_streaming_shows_checked_points_as_they_arrive(kb_settings):
     labelled = _labelled(kb_settings)
     seen: list[str] = []
@@ -486,9 +488,10 @@ def test_off_topic_question_never_reaches_the_model(kb_settings):
     assert not answer.grounded and stub.requests == []
 
 
-# --- the CLI -----------------------------------------------------------------------
+# --- the CLI (a process each: slow tier) ---------------------------------------------
 
 
+@pytest.mark.slow
 def test_ask_json_from_stdin_prints_one_object_per_line(kb_settings):
     result = run_cli(
         ["ask", "--json", "-"],
@@ -503,6 +506,7 @@ def test_ask_json_from_stdin_prints_one_object_per_line(kb_settings):
     assert second["kind"] == "out_of_scope" and second["citations"] == []
 
 
+@pytest.mark.slow
 def test_the_cli_prints_where_each_source_lives(kb_settings):
     result = run_cli(["ask", "how do I rebuild trust with a partner"], kb_settings)
     assert result.returncode == 0, result.stderr
@@ -510,6 +514,7 @@ def test_the_cli_prints_where_each_source_lives(kb_settings):
     assert "[dim]" not in result.stdout  # no markup printed as text
 
 
+@pytest.mark.slow
 def test_the_cli_neutralises_model_text(kb_settings):
     labelled = _labelled(kb_settings)
     with OpenAIStub() as stub:

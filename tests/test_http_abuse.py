@@ -18,6 +18,9 @@ import pytest
 from tests.slack_fixtures import SECRET, running_tandem
 from tests.support.slack_signing import sign
 
+# Slow tier: the HTTP abuse set against the running app (one test floods it).
+pytestmark = pytest.mark.slow
+
 MALFORMED = {
     "malformed json": (b'{"type": "event_callback", "event": {', "application/json"),
     "a json array": (b'[{"type": "event_callback"}]', "application/json"),

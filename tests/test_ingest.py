@@ -1,7 +1,11 @@
 import numpy as np
+import pytest
 
 from bot.knowledge.embeddings import get_encoder
 from bot.knowledge.index import KnowledgeBaseInvalid, get_collection, ingest
+
+# Slow tier: each test ingests into a fresh index with the embedding model.
+pytestmark = pytest.mark.slow
 
 
 def _doc_ids(settings) -> set[str]:

@@ -202,6 +202,7 @@ def test_kb_check_command_exits_non_zero_on_problems(tmp_path):
     assert f"{GOOD_DOC.name}:" in result.stdout and "unknown theme 'nope'" in result.stdout
 
 
+@pytest.mark.slow  # a CLI process
 def test_kb_check_command_passes_on_the_real_base(tmp_path):
     result = subprocess.run(
         [sys.executable, "-m", "bot.cli", "kb", "check"],

@@ -173,6 +173,7 @@ def ledger(settings) -> list[tuple]:
     return [tuple(row) for row in rows]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("seed", range(5))
 def test_next_due_stays_right_through_random_changes_and_plans_as_before(tmp_path, seed):
     rng = random.Random(seed)

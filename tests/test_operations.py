@@ -7,6 +7,7 @@ import json
 import logging
 
 import httpx
+import pytest
 
 from bot.app import build_app
 from bot.guidance.service import GuidanceService
@@ -18,6 +19,7 @@ from tests.support.servers import ASGIServer
 from tests.support.waiting import wait_until
 
 
+@pytest.mark.slow
 def test_readyz_checks_database_index_and_slack(kb_settings, tmp_path):
     ws = make_workspace()
     with WorkspaceServer(ws) as workspace_server:

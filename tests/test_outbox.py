@@ -18,6 +18,9 @@ from bot.slack_client import TeamClients
 from jobs.tick import run_tick
 from tests.slack_fixtures import running_tandem
 
+# Slow tier: fan-outs with injected resets and timeouts.
+pytestmark = pytest.mark.slow
+
 TEAM = "T0TANDEM"
 MONDAY_1000_GMT = dt.datetime(2026, 11, 30, 10, 0)  # a peer round Monday, 10:00 in London
 CHECKIN_USERS = ["U1", "U2", "U3", "U4", "U5", "U6"]

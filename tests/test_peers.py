@@ -31,6 +31,9 @@ from tests.conftest import make_settings
 from tests.slack_fixtures import running_tandem
 from tests.support.waiting import settle, wait_until
 
+# Slow tier: peer rounds end to end through Bolt, the tick and the CLI.
+pytestmark = pytest.mark.slow
+
 TEAM = "T0TANDEM"
 ROUND = dt.datetime(2026, 11, 30, 10, 0)  # a round Monday, 10:00 in London (GMT)
 WEEK = dt.timedelta(days=7)

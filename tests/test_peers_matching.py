@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 import time
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -71,6 +72,7 @@ def _pairs_in(group):
     return [(x, y) for i, x in enumerate(members) for y in members[i + 1 :]]
 
 
+@pytest.mark.slow  # many random rounds each
 @FAST
 @given(rounds())
 def test_no_one_is_ever_matched_with_someone_either_of_them_excluded(case):
@@ -81,6 +83,7 @@ def test_no_one_is_ever_matched_with_someone_either_of_them_excluded(case):
             assert _allowed(people[a], people[b])
 
 
+@pytest.mark.slow  # many random rounds each
 @FAST
 @given(rounds())
 def test_every_eligible_leader_is_matched_once_or_told_why(case):
@@ -92,6 +95,7 @@ def test_every_eligible_leader_is_matched_once_or_told_why(case):
     assert all(u.why in (ALONE, NO_MATCH) for u in result.unmatched)
 
 
+@pytest.mark.slow  # many random rounds each
 @FAST
 @given(rounds(), st.randoms(use_true_random=False))
 def test_the_same_seed_gives_the_same_round_whatever_the_input_order(case, rng):
@@ -101,6 +105,7 @@ def test_the_same_seed_gives_the_same_round_whatever_the_input_order(case, rng):
     assert match(candidates, history, seed) == match(shuffled, dict(history), seed)
 
 
+@pytest.mark.slow  # many random rounds each
 @FAST
 @given(rounds(min_size=2))
 def test_no_repeat_within_the_window_while_a_fresh_partner_was_left_over(case):
@@ -132,6 +137,7 @@ def test_nobody_meets_last_rounds_partner_again_when_others_are_free(half, seed,
             assert frozenset((a, b)) not in history
 
 
+@pytest.mark.slow  # many random rounds each
 @FAST
 @given(rounds(min_size=2))
 def test_a_same_organisation_match_only_when_no_cross_organisation_partner_was_left(case):
@@ -182,6 +188,7 @@ def test_whoever_sat_out_last_time_is_first_in_line(seed):
         assert [u.why for u in result.unmatched] == [NO_MATCH]
 
 
+@pytest.mark.slow  # many random rounds each
 @FAST
 @given(rounds(min_size=2))
 def test_reasons_are_only_themes_the_group_can_think_about_together(case):

@@ -7,6 +7,9 @@ from bot.knowledge.index import ingest
 from bot.knowledge.retrieval import Retriever, keywords_dir
 from tests.support.cli import run_cli
 
+# Slow tier: fresh indexes and CLI processes per test.
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def retriever(kb_settings):

@@ -16,6 +16,9 @@ from tests.slack_fixtures import running_tandem
 from tests.support.waiting import settle, wait_until
 from tests.test_checkins import MONDAY_0900_GMT, checkin_messages, join, tick
 
+# Slow tier: every screen through the real Bolt app and the workspace server.
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture
 def slack(kb_settings, tmp_path):

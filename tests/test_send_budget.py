@@ -7,12 +7,16 @@ import threading
 import time
 from collections import Counter
 
+import pytest
 from sqlalchemy import event
 
 from bot.db.engine import get_engine
 from bot.services.send_budget import reserve
 from bot.settings import REPO_ROOT
 from tests.conftest import make_settings
+
+# Slow tier: concurrent senders and replica processes share the send budget in real time.
+pytestmark = pytest.mark.slow
 
 
 def workspace_windows(settings, team="T1") -> Counter:

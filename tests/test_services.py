@@ -16,7 +16,9 @@ from bot.services.ratelimit import allow_request
 from tests.conftest import make_settings
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
+@pytest.fixture(
+    params=["sqlite", pytest.param("postgres", marks=[pytest.mark.postgres, pytest.mark.slow])]
+)
 def db_settings(request, tmp_path):
     if request.param == "sqlite":
         return make_settings(tmp_path)

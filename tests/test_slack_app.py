@@ -16,6 +16,9 @@ from tests.support.openai_stub import OpenAIStub
 from tests.support.slack_signing import message_event, post_event, post_form
 from tests.support.waiting import settle, wait_until
 
+# Slow tier: the real Bolt app over HTTP against the workspace server, waits included.
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture
 def slack(kb_settings, tmp_path):

@@ -73,5 +73,10 @@ def team_of(body: dict) -> str:
     return (body.get("team") or {}).get("id") or body["user"].get("team_id", "")
 
 
+def ack_at_once(ack) -> None:
+    """The ack of a listener whose work all runs after it (Bolt's `lazy=`)."""
+    ack()
+
+
 def strip_mentions(text: str) -> str:
     return _MENTION.sub("", text or "").strip()

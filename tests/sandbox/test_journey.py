@@ -15,6 +15,8 @@ import os
 import re
 from pathlib import Path
 
+import pytest
+
 from tests.sandbox.test_sandbox_browser import (  # the browser, its tabs and a fresh demo
     browser,  # noqa: F401 - a fixture
     fresh_demo,  # noqa: F401 - a fixture
@@ -22,6 +24,9 @@ from tests.sandbox.test_sandbox_browser import (  # the browser, its tabs and a 
     sync_api,
     theme_lines,
 )
+
+# Slow tier: a headless browser walks every journey in the sandbox.
+pytestmark = pytest.mark.slow
 
 # Set by `make screenshot`: where the contact sheet of the journey's key steps is written.
 CONTACT_SHEET_TO = os.environ.get("TANDEM_JOURNEY")

@@ -16,6 +16,9 @@ import pytest
 from sandbox.run import Sandbox
 from tests.sandbox.conftest import sandbox_settings
 
+# Slow tier: a headless browser drives the sandbox page.
+pytestmark = pytest.mark.slow
+
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--headless",

@@ -24,6 +24,9 @@ from tests.sandbox.conftest import sandbox_settings
 from tests.sandbox.test_sandbox_page import AMARA, GRACE, bot_answers, ephemeral, screen
 from tests.support.waiting import wait_until
 
+# Slow tier: a whole demo sandbox, fast-forwarded through weeks.
+pytestmark = pytest.mark.slow
+
 TEAM = "T0TANDEM"
 LONDON = ZoneInfo("Europe/London")
 # The real world, as far as this module's sandbox knows, starts at 10:00 on a Monday in

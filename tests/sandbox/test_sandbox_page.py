@@ -23,6 +23,9 @@ from sandbox.web import compose_text
 from tests.sandbox.conftest import sandbox_settings
 from tests.support.waiting import settle, wait_until
 
+# Slow tier: a whole sandbox (workspace, Tandem, page backend) per module, and restarts.
+pytestmark = pytest.mark.slow
+
 AMARA, PRIYA, GRACE = "U01AMARA", "U02PRIYA", "U03GRACE"
 BOT = "UTANDEMBOT"
 

@@ -21,6 +21,9 @@ from slack_sdk.webhook import WebhookClient
 
 from sandbox.workspace import Workspace, WorkspaceServer
 
+# Slow tier: the workspace server's own tests wait out Slack's timeouts and retries.
+pytestmark = pytest.mark.slow
+
 SECRET = "test-secret"
 TOKEN = "xoxb-test"
 BOT = "UTANDEMBOT"
