@@ -84,8 +84,16 @@ retriever._build_scope()
 t6 = time.perf_counter()
 get_encoder()
 t7 = time.perf_counter()
+from bot.knowledge import snapshot
+from bot.knowledge.wordvectors import get_word_encoder
+t8 = time.perf_counter()
+snapshot.load(settings)
+t9 = time.perf_counter()
+get_word_encoder()
+t10 = time.perf_counter()
 print(json.dumps({"import_chromadb_s": t1 - t0, "read_index_s": t3 - t2,
-    "retriever_s": t4 - t3, "keywords_s": t5 - t4, "scope_s": t6 - t5, "model_s": t7 - t6}))
+    "retriever_s": t4 - t3, "keywords_s": t5 - t4, "scope_s": t6 - t5, "model_s": t7 - t6,
+    "read_snapshot_s": t9 - t8, "word_model_s": t10 - t9}))
 """
 
 FIRST_ANSWER = """
