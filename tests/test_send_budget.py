@@ -135,3 +135,33 @@ def test_two_replicas_reserving_in_batches_share_one_budget(tmp_path):
     assert max(per_second.values()) <= 20
     # 80 posts at 20 a second need four seconds' windows, so well over two seconds passed.
     assert max(end for _, end in spans) - min(start for start, _ in spans) > 2.5
+
+
+def test_a_seconds_windows_add_up_to_the_budget_exactly():
+    from bot.services.send_budget import SLICES_PER_SECOND, slice_limit
+
+    for budget in range(SLICES_PER_SECOND, 201):
+        shares = [slice_limit(budget, SLICES_PER_SECOND, i) for i in range(SLICES_PER_SECOND)]
+        assert sum(shares) == budget, budget
+        assert max(shares) - min(shares) <= 1
+        assert slice_limit(budget, SLICES_PER_SECOND, 7) == shares[2]  # by position in a second
+
+
+def test_a_budget_that_does_not_divide_into_fifths_is_used_in_full(tmp_path):
+    """9 a second was counted as 1 per fifth, so a fan-out sent only 5 a second."""
+    settings = make_settings(tmp_path, SLACK_SENDS_PER_SECOND="9")
+
+    def sender(worker: int) -> None:
+        for n in range(8):
+            reserve(settings, "T1", f"D{worker}-{n}")
+
+    threads = [threading.Thread(target=sender, args=(w,)) for w in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    per_second = sorted(workspace_windows(settings).items())
+    assert sum(count for _s, count in per_second) >= 48
+    assert max(count for _s, count in per_second) <= 9
+    full = [count for _s, count in per_second[1:-1]]  # whole seconds between the first and last
+    assert full and min(full) >= 8, per_second

@@ -146,9 +146,18 @@ def _take_slots(settings: Settings, key: str, start: float, limit: int, want: in
     return 0
 
 
-def _workspace_slot(settings: Settings, key: str, slices: int, per_slice: int) -> bool:
+def slice_limit(budget: int, slices: int, index: int) -> int:
+    """Slots in the `index`-th window of a second: the budget shared out so that every
+    second's windows add up to exactly the budget (9 a second in fifths: 1, 2, 2, 2, 2)."""
+    position = index % slices
+    return (position + 1) * budget // slices - position * budget // slices
+
+
+def _workspace_slot(settings: Settings, key: str, slices: int, budget: int) -> bool:
     """One workspace slot in the current window: from this process's reserve, or a new batch."""
-    start = int(time.time() * slices) / slices
+    index = int(time.time() * slices)
+    start = index / slices
+    per_slice = slice_limit(budget, slices, index)
     held_key = (settings.resolved_database_url, key)
     with _held_lock:
         held_start, left = _held.get(held_key, (0.0, 0))
@@ -176,16 +185,15 @@ def reserve(settings: Settings, team_id: str, channel_id: str, max_wait: float =
     if budget <= 0:
         return 0.0
     started = time.monotonic()
-    # Budgets below five a second are counted per whole second; the rest in fifths,
-    # rounding down so the budget is never exceeded.
+    # Budgets below five a second are counted per whole second; the rest in fifths, each
+    # fifth's share set so that a second's add up to the budget exactly.
     slices = SLICES_PER_SECOND if budget >= SLICES_PER_SECOND else 1
-    per_slice = budget // slices
     workspace = f"ws:{team_id}"[:64]
     while True:
         now = time.time()
         second = float(int(now))
         if _take_channel(settings, f"ch:{team_id}:{channel_id}"[:64], second):
-            while not _workspace_slot(settings, workspace, slices, per_slice):
+            while not _workspace_slot(settings, workspace, slices, budget):
                 if time.monotonic() - started > max_wait:
                     return time.monotonic() - started  # let Slack's own 429 handling take over
                 now = time.time()
