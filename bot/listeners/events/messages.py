@@ -7,8 +7,8 @@ from bot.listeners.context import Services, Turn, strip_mentions
 from bot.listeners.reflection_reply import thank
 from bot.reflection.checkins import checkin_for_thread
 from bot.reflection.journal import append_to_checkin
-from bot.services.delivery import send_or_record
 from bot.services.events import is_tandem_thread
+from bot.slack.outbox import send_or_record
 from bot.statuses import SendKind
 from bot.ui.checkins import ERASED_NOTE, ERASED_REPLY, METADATA_EVENT, erased_checkin_blocks
 
