@@ -72,7 +72,7 @@ def run(leaders: int = LEADERS) -> dict:
     from bot.db.engine import get_engine
     from bot.db.models import Leader
     from bot.reflection.ledger import plan_checkins
-    from bot.slack_client import TeamClients, make_web_client
+    from bot.slack.client import TeamClients, make_web_client
     from bot.ui.checkins import checkin_message
     from jobs.tick import deliver_checkins
 

@@ -70,7 +70,7 @@ def _drop(name: str | None) -> None:
 def fan_out(settings_base, cap_per_minute: int = CAP_PER_MINUTE, scale: float = 1.0) -> dict:
     from bot.db.engine import get_engine
     from bot.db.models import Leader
-    from bot.slack_client import TeamClients
+    from bot.slack.client import TeamClients
     from jobs.tick import deliver_checkins
 
     zones = {zone: round(count * scale) for zone, count in ZONES.items()}

@@ -12,7 +12,7 @@ from bot.listeners import register_listeners
 from bot.listeners.context import Services
 from bot.services.events import claim_event, event_keys
 from bot.settings import Settings
-from bot.slack_client import InstrumentedWebClient, make_web_client
+from bot.slack.client import InstrumentedWebClient, make_web_client
 
 log = logging.getLogger(__name__)
 

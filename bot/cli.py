@@ -221,7 +221,7 @@ def serve(
     from bot.guidance.service import GuidanceService
     from bot.logging_setup import configure_logging
     from bot.server import Warmup, serve_http, serve_socket_mode
-    from bot.slack_client import make_web_client
+    from bot.slack.client import make_web_client
 
     settings = get_settings()
     configure_logging(settings.log_level, fmt=settings.log_format)
@@ -409,7 +409,7 @@ def data_import(file: Annotated[str, typer.Argument(help="A Tandem export (JSON)
         raise typer.Exit(2)
 
     def user_exists(team_id: str, user_id: str) -> bool:
-        from bot.slack_client import TeamClients
+        from bot.slack.client import TeamClients
 
         client = TeamClients(settings).for_team(team_id)
         try:

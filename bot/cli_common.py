@@ -32,7 +32,7 @@ def team_id(team: str | None) -> str:
         return team
     settings = get_settings()
     if settings.slack_bot_token:
-        from bot.slack_client import make_web_client
+        from bot.slack.client import make_web_client
 
         try:
             return make_web_client(settings, settings.secret_value("slack_bot_token")).auth_test()[

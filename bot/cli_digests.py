@@ -95,7 +95,7 @@ def run(
     from bot.digests import service
     from bot.digests.config import get_config
     from bot.logging_setup import configure_logging
-    from bot.slack_client import TeamClients
+    from bot.slack.client import TeamClients
     from jobs.digests import ALREADY, FAILED, UNSENT, deliver, show_release
 
     settings = get_settings()

@@ -68,7 +68,7 @@ def match(
     if dry_run:
         plan = plan_round(settings, team_id, now, seed=seed, dry_run=True)
     else:
-        from bot.slack_client import TeamClients
+        from bot.slack.client import TeamClients
         from jobs.peers import send_introductions, start_round
 
         clients = TeamClients(settings)

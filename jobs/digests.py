@@ -17,10 +17,10 @@ from bot.digests import service
 from bot.digests.compose import Digest
 from bot.digests.config import DigestSettings, all_configs
 from bot.schedule import LATE_WINDOW
-from bot.services import delivery as outbox
-from bot.services.delivery import Delivery, record_failed_send
 from bot.settings import Settings
-from bot.slack_client import TeamClients
+from bot.slack import outbox
+from bot.slack.client import TeamClients
+from bot.slack.outbox import Delivery, record_failed_send
 from bot.statuses import DigestRunStatus, SendKind
 from bot.ui.digests import METADATA_EVENT, detail_blocks, headline_blocks
 

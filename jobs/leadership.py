@@ -17,7 +17,7 @@ from sqlalchemy import text
 
 from bot.db.engine import get_engine
 from bot.settings import Settings
-from bot.slack_client import TeamClients
+from bot.slack.client import TeamClients
 
 log = logging.getLogger(__name__)
 SCHEDULER_LOCK_ID = 741_776_002

@@ -33,15 +33,15 @@ from bot.peers.rounds import (
     settle_followup,
     teams_with_peers,
 )
-from bot.services.delivery import (
+from bot.settings import Settings
+from bot.slack.client import TeamClients
+from bot.slack.outbox import (
     TRANSIENT_ERRORS,
     UNKNOWN_OUTCOME,
     Delivery,
     post,
     record_failed_send,
 )
-from bot.settings import Settings
-from bot.slack_client import TeamClients
 from bot.statuses import PeerGroupStatus, SendKind
 from bot.ui.peers import (
     METADATA_EVENT,

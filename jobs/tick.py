@@ -38,9 +38,9 @@ from bot.reflection.ledger import (
 )
 from bot.reflection.prompts import question_by_id
 from bot.schedule import next_local
-from bot.services.delivery import MAX_ATTEMPTS, post, send_once
 from bot.settings import Settings
-from bot.slack_client import TeamClients
+from bot.slack.client import TeamClients
+from bot.slack.outbox import MAX_ATTEMPTS, post, send_once
 from bot.statuses import CheckInStatus, SendKind
 from bot.ui.checkins import (
     METADATA_EVENT,

@@ -29,7 +29,7 @@ EDGES = (
     "bot.ui",
     "bot.app",
     "bot.server",
-    "bot.slack_client",
+    "bot.slack",
     "bot.cli",
     "bot.cli_common",
     "bot.cli_digests",
@@ -143,4 +143,4 @@ def test_no_import_cycles():
 def test_the_checks_see_a_cycle_and_a_slack_import_when_there_is_one():
     """The checks above are only worth having if they can fail."""
     assert _cycles({"a": {"b"}, "b": {"a"}, "c": {"a"}}) == [["a", "b"]]
-    assert "slack_sdk" in _imports()["bot.slack_client"]
+    assert "slack_sdk" in _imports()["bot.slack.client"]

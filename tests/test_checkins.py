@@ -14,7 +14,7 @@ from bot.db.engine import get_engine, session_scope
 from bot.db.models import CheckIn, JournalEntry, Leader
 from bot.reflection.leaders import enrol, get_leader, update_leader
 from bot.reflection.ledger import plan_checkins
-from bot.slack_client import TeamClients
+from bot.slack.client import TeamClients
 from jobs.tick import run_tick
 from tests.slack_fixtures import running_tandem
 from tests.support.waiting import settle, wait_until

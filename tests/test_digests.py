@@ -21,7 +21,7 @@ from bot.digests.config import configure_digest, get_config
 from bot.reflection.journal import add_entry
 from bot.reflection.leaders import enrol
 from bot.schedule import to_utc
-from bot.slack_client import TeamClients
+from bot.slack.client import TeamClients
 from jobs.tick import run_tick
 from tests.conftest import make_settings
 from tests.slack_fixtures import running_tandem

@@ -14,7 +14,7 @@ from bot.db.models import CheckIn, FailedSend, Leader, OutboxSend
 from bot.digests.config import configure_digest
 from bot.peers.preferences import save_choices
 from bot.reflection.leaders import enrol
-from bot.slack_client import TeamClients
+from bot.slack.client import TeamClients
 from jobs.tick import run_tick
 from tests.slack_fixtures import running_tandem
 

@@ -24,7 +24,7 @@ from bot.privacy import erase_user, export_user
 from bot.reflection.journal import add_entry
 from bot.reflection.leaders import get_leader
 from bot.settings import REPO_ROOT
-from bot.slack_client import TeamClients
+from bot.slack.client import TeamClients
 from jobs.peers import run_peer_jobs
 from jobs.tick import run_tick
 from tests.conftest import make_settings

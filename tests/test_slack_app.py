@@ -271,13 +271,10 @@ def test_two_apps_in_one_process_keep_their_own_commands_and_settings(kb_setting
     assert set(one.commands.subcommands) == set(two.commands.subcommands)
     ask_one, ask_two = one.commands.get("ask"), two.commands.get("ask")
     assert ask_one.run is not ask_two.run
-    assert ask_one.run.__closure__ != ask_two.run.__closure__
-    settings_seen = {
-        cell.cell_contents.user_rate_limit_per_minute
-        for cell in ask_one.run.__closure__
-        if hasattr(cell.cell_contents, "user_rate_limit_per_minute")
-    }
-    assert settings_seen == {3}
+    # Each subcommand is bound (with partial) to its own app's services, so its own settings.
+    assert ask_one.run.args[0] is one and ask_two.run.args[0] is two
+    assert ask_one.run.args[0].settings.user_rate_limit_per_minute == 3
+    assert ask_two.run.args[0].settings.user_rate_limit_per_minute == 9
 
 
 def test_feedback_is_stored_per_document_not_per_person(slack):

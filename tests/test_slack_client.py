@@ -9,7 +9,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from slack_sdk.errors import SlackApiError
 
-from bot.slack_client import make_web_client
+from bot.slack.client import make_web_client
 from tests.conftest import make_settings
 
 

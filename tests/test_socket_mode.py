@@ -12,7 +12,7 @@ from websockets.sync.server import serve
 from bot.app import build_app
 from bot.guidance.service import GuidanceService
 from bot.server import socket_mode_handler
-from bot.slack_client import make_web_client
+from bot.slack.client import make_web_client
 from sandbox.workspace import WorkspaceServer
 from tests.slack_fixtures import make_workspace, slack_settings
 from tests.support.slack_signing import message_event

@@ -6,10 +6,10 @@ import logging
 
 from bot.guidance.ledger import conversation_key, previous_turn, remember
 from bot.listeners.context import Services, Turn, strip_mentions
-from bot.services.delivery import send_or_record
 from bot.services.events import remember_thread
 from bot.services.ratelimit import allow_request
 from bot.services.safety import neutralise
+from bot.slack.outbox import send_or_record
 from bot.statuses import SendKind
 from bot.ui import messages
 from bot.ui.answer import answer_blocks, to_dicts

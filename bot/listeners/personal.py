@@ -13,7 +13,7 @@ from bot.privacy import erase_user, export_user
 from bot.reflection import journal
 from bot.reflection.leaders import enrol, get_leader, schedule_of
 from bot.schedule import upcoming
-from bot.services.delivery import send_or_record
+from bot.slack.outbox import send_or_record
 from bot.statuses import LeaderStatus, SendKind
 from bot.ui import journal as journal_ui
 from bot.ui.answer import to_dicts

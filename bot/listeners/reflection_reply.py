@@ -11,7 +11,7 @@ from bot.db.models import CheckIn, Leader
 from bot.listeners.context import Services
 from bot.reflection.leaders import schedule_of
 from bot.reflection.prompts import question_by_id
-from bot.services.delivery import send_or_record
+from bot.slack.outbox import send_or_record
 from bot.statuses import SendKind
 from bot.ui.answer import to_dicts
 from bot.ui.checkins import (

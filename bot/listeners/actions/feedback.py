@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+from functools import partial
 
-from bot.listeners.context import Services
+from bot.listeners.context import Services, ack_at_once
 from bot.services.feedback import already_voted, record_feedback, vote_key
 from bot.ui import messages
 from bot.ui.answer import ACTION_HELPFUL, ACTION_NOT_HELPFUL
@@ -35,32 +36,33 @@ def _tell(client, body: dict, respond, text: str) -> None:
         )
 
 
+def _vote_key(services: Services, body: dict) -> str:
+    """One vote per person per answer."""
+    return vote_key(
+        services.settings, body["user"].get("team_id", ""), body["user"]["id"], _message_ts(body)
+    )
+
+
+def handle_not_helpful(services: Services, ack, body: dict, action: dict, client, respond) -> None:
+    """In the request: the reason form needs a fresh trigger."""
+    ack()
+    key = _vote_key(services, body)
+    if already_voted(services.settings, key):
+        # No form for a reason that could not be kept: one vote per person per answer.
+        _tell(client, body, respond, messages.FEEDBACK_ALREADY)
+        return
+    metadata = json.dumps({"docs": _doc_ids(action), "key": key})
+    client.views_open(trigger_id=body["trigger_id"], view=reason_modal(metadata))
+
+
+def handle_helpful(services: Services, body: dict, action: dict, client, respond) -> None:
+    """After the ack: it is a write."""
+    stored = record_feedback(
+        services.settings, _vote_key(services, body), _doc_ids(action), helpful=True
+    )
+    _tell(client, body, respond, messages.FEEDBACK_THANKS if stored else messages.FEEDBACK_ALREADY)
+
+
 def register(app, services: Services) -> None:
-    settings = services.settings
-
-    def ack_at_once(ack) -> None:
-        ack()
-
-    def on_helpful(body: dict, action: dict, client, respond) -> None:
-        key = vote_key(
-            settings, body["user"].get("team_id", ""), body["user"]["id"], _message_ts(body)
-        )
-        stored = record_feedback(settings, key, _doc_ids(action), helpful=True)
-        _tell(
-            client, body, respond, messages.FEEDBACK_THANKS if stored else messages.FEEDBACK_ALREADY
-        )
-
-    def on_not_helpful(ack, body: dict, action: dict, client, respond) -> None:
-        ack()
-        key = vote_key(
-            settings, body["user"].get("team_id", ""), body["user"]["id"], _message_ts(body)
-        )
-        if already_voted(settings, key):
-            # No form for a reason that could not be kept: one vote per person per answer.
-            _tell(client, body, respond, messages.FEEDBACK_ALREADY)
-            return
-        metadata = json.dumps({"docs": _doc_ids(action), "key": key})
-        client.views_open(trigger_id=body["trigger_id"], view=reason_modal(metadata))
-
-    app.action(ACTION_HELPFUL)(ack=ack_at_once, lazy=[on_helpful])  # a write: after the ack
-    app.action(ACTION_NOT_HELPFUL)(on_not_helpful)
+    app.action(ACTION_HELPFUL)(ack=ack_at_once, lazy=[partial(handle_helpful, services)])
+    app.action(ACTION_NOT_HELPFUL)(partial(handle_not_helpful, services))

@@ -6,7 +6,9 @@ Opening the edit modal needs a fresh trigger, so it runs in the request; the res
 
 from __future__ import annotations
 
-from bot.listeners.context import Services, team_of
+from functools import partial
+
+from bot.listeners.context import Services, ack_at_once, team_of
 from bot.listeners.personal import journal_message
 from bot.reflection import journal
 from bot.ui import journal as journal_ui
@@ -22,51 +24,60 @@ def redraw_journal(services: Services, body: dict, respond, note: str) -> None:
     respond(text=text, blocks=blocks, response_type="ephemeral", replace_original=True)
 
 
-def register(app, services: Services) -> None:
-    settings = services.settings
+def _tell(respond, text: str) -> None:
+    respond(text=text, response_type="ephemeral", replace_original=False)
 
-    def tell(respond, text: str) -> None:
-        respond(text=text, response_type="ephemeral", replace_original=False)
 
-    def ack_at_once(ack) -> None:
-        ack()
+# In the request (the edit modal needs a fresh trigger).
 
-    def change_sharing(body, action, respond):
-        entry_id, _, choice = action["selected_option"]["value"].partition(":")
-        leader_id = _leader_id(services, body)
-        try:
-            entry = journal.set_sharing(settings, leader_id, int(entry_id), choice)
-        except (journal.NotYours, ValueError):
-            tell(respond, "I couldn't change that entry.")
-            return
-        redraw_journal(services, body, respond, journal_ui.sharing_changed_text(entry.sharing))
 
-    def edit(ack, body, action, client, respond):
-        ack()
-        try:
-            entry = journal.get_entry(settings, _leader_id(services, body), int(action["value"]))
-        except (journal.NotYours, ValueError):
-            tell(respond, "I couldn't find that entry.")
-            return
-        if len(entry.text) > 3000:
-            tell(
-                respond,
-                "This entry is longer than the edit box can hold (3,000 characters). You can add to it by replying in its check-in thread, or delete it.",
-            )
-            return
-        client.views_open(
-            trigger_id=body["trigger_id"],
-            view=journal_ui.edit_modal(entry, body.get("response_url")),
+def handle_edit(services: Services, ack, body: dict, action: dict, client, respond) -> None:
+    ack()
+    try:
+        entry = journal.get_entry(
+            services.settings, _leader_id(services, body), int(action["value"])
         )
+    except (journal.NotYours, ValueError):
+        _tell(respond, "I couldn't find that entry.")
+        return
+    if len(entry.text) > 3000:
+        _tell(
+            respond,
+            "This entry is longer than the edit box can hold (3,000 characters). You can add to it by replying in its check-in thread, or delete it.",
+        )
+        return
+    client.views_open(
+        trigger_id=body["trigger_id"],
+        view=journal_ui.edit_modal(entry, body.get("response_url")),
+    )
 
-    def delete(body, action, respond):
-        try:
-            journal.delete_entry(settings, _leader_id(services, body), int(action["value"]))
-        except (journal.NotYours, ValueError):
-            tell(respond, "I couldn't find that entry.")
-            return
-        redraw_journal(services, body, respond, journal_ui.delete_confirmation_text())
 
-    app.action(journal_ui.ACTION_SHARING)(ack=ack_at_once, lazy=[change_sharing])
-    app.action(journal_ui.ACTION_EDIT)(edit)
-    app.action(journal_ui.ACTION_DELETE)(ack=ack_at_once, lazy=[delete])
+# After the ack.
+
+
+def handle_change_sharing(services: Services, body: dict, action: dict, respond) -> None:
+    entry_id, _, choice = action["selected_option"]["value"].partition(":")
+    leader_id = _leader_id(services, body)
+    try:
+        entry = journal.set_sharing(services.settings, leader_id, int(entry_id), choice)
+    except (journal.NotYours, ValueError):
+        _tell(respond, "I couldn't change that entry.")
+        return
+    redraw_journal(services, body, respond, journal_ui.sharing_changed_text(entry.sharing))
+
+
+def handle_delete(services: Services, body: dict, action: dict, respond) -> None:
+    try:
+        journal.delete_entry(services.settings, _leader_id(services, body), int(action["value"]))
+    except (journal.NotYours, ValueError):
+        _tell(respond, "I couldn't find that entry.")
+        return
+    redraw_journal(services, body, respond, journal_ui.delete_confirmation_text())
+
+
+def register(app, services: Services) -> None:
+    app.action(journal_ui.ACTION_SHARING)(
+        ack=ack_at_once, lazy=[partial(handle_change_sharing, services)]
+    )
+    app.action(journal_ui.ACTION_EDIT)(partial(handle_edit, services))
+    app.action(journal_ui.ACTION_DELETE)(ack=ack_at_once, lazy=[partial(handle_delete, services)])

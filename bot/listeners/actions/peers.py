@@ -17,7 +17,7 @@ from bot.listeners.context import Services, ack_at_once, team_of
 from bot.listeners.personal import publish_home
 from bot.peers import preferences
 from bot.peers.rounds import london_today, member_of, next_round_date, record_response
-from bot.services.delivery import send_or_record
+from bot.slack.outbox import send_or_record
 from bot.statuses import SendKind
 from bot.ui import peers as ui
 

@@ -1,4 +1,7 @@
-"""Slash command listeners. Feature modules add `/tandem` subcommands to the registry."""
+"""Slash command listeners. Feature modules add `/tandem` subcommands to the registry.
+
+`tandem.py` is the one Bolt listener; each subcommand's parts are module-level `ack_*` (in the
+request) and `run_*` (after the ack) functions, given `services` with `partial` when added."""
 
 from bot.listeners.commands import core, digest, peers, tandem
 

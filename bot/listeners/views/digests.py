@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from functools import partial
 
 from bot.digests.config import DigestConfigError, check_settings, configure_digest, may_configure
 from bot.listeners.context import Services
@@ -18,47 +19,51 @@ def _where(view: dict) -> tuple[str, str]:
     return meta.get("team", ""), meta.get("channel", "")
 
 
-def register(app, services: Services) -> None:
-    settings = services.settings
-
-    def check_setup(ack, view: dict) -> None:
-        values = ui.setup_values(view["state"]["values"])
-        try:
-            check_settings(
-                values["cadence"],
-                values["day"],
-                values["time"],
-                values["tz"],
-                values["k"],
-                values["sections"] or [],
-            )
-        except DigestConfigError as problem:
-            block = _BLOCK_FOR.get(problem.field, "sections")
-            ack(response_action="errors", errors={block: str(problem)})
-            return
-        ack()
-
-    def save_setup(body: dict, view: dict, client) -> None:
-        team, channel = _where(view)
-        user = body["user"]["id"]
-        team = team or (body.get("team") or {}).get("id", "")
-        info = client.users_info(user=user).get("user", {})
-        if not may_configure(settings, user, info, channel_members(client, channel)):
-            client.chat_postEphemeral(channel=channel, user=user, text=ui.SETUP_NOT_ALLOWED)
-            return
-        values = ui.setup_values(view["state"]["values"])
-        config = configure_digest(
-            settings,
-            team,
-            channel,
-            cadence=values["cadence"],
-            day=values["day"],
-            local_time=values["time"],
-            time_zone=values["tz"],
-            k=values["k"],
-            sections=values["sections"] or [],
-            configured_by=user,
+def handle_check_setup(ack, view: dict) -> None:
+    """In the ack (pure), so a value that is not usable shows on the form itself."""
+    values = ui.setup_values(view["state"]["values"])
+    try:
+        check_settings(
+            values["cadence"],
+            values["day"],
+            values["time"],
+            values["tz"],
+            values["k"],
+            values["sections"] or [],
         )
-        client.chat_postEphemeral(channel=channel, user=user, text=ui.saved_text(config))
+    except DigestConfigError as problem:
+        block = _BLOCK_FOR.get(problem.field, "sections")
+        ack(response_action="errors", errors={block: str(problem)})
+        return
+    ack()
 
-    app.view_submission(ui.CALLBACK_SETUP)(ack=check_setup, lazy=[save_setup])
+
+def handle_save_setup(services: Services, body: dict, view: dict, client) -> None:
+    settings = services.settings
+    team, channel = _where(view)
+    user = body["user"]["id"]
+    team = team or (body.get("team") or {}).get("id", "")
+    info = client.users_info(user=user).get("user", {})
+    if not may_configure(settings, user, info, channel_members(client, channel)):
+        client.chat_postEphemeral(channel=channel, user=user, text=ui.SETUP_NOT_ALLOWED)
+        return
+    values = ui.setup_values(view["state"]["values"])
+    config = configure_digest(
+        settings,
+        team,
+        channel,
+        cadence=values["cadence"],
+        day=values["day"],
+        local_time=values["time"],
+        time_zone=values["tz"],
+        k=values["k"],
+        sections=values["sections"] or [],
+        configured_by=user,
+    )
+    client.chat_postEphemeral(channel=channel, user=user, text=ui.saved_text(config))
+
+
+def register(app, services: Services) -> None:
+    app.view_submission(ui.CALLBACK_SETUP)(
+        ack=handle_check_setup, lazy=[partial(handle_save_setup, services)]
+    )
