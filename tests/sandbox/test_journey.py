@@ -56,8 +56,10 @@ class Journey:
         self.expect(self.tab.locator("#pane-header")).to_contain_text("Tandem", timeout=WAIT)
 
     def open(self, conversation: str) -> None:
-        self.tab.locator("#nav").get_by_role("button", name=conversation).click()
-        self.expect(self.tab.locator("#pane-header")).to_contain_text(conversation, timeout=WAIT)
+        self._open(
+            lambda: self.tab.locator("#nav").get_by_role("button", name=conversation),
+            self.tab.locator("#pane-header", has_text=conversation),
+        )
 
     def _open(self, item, ready) -> None:
         """Click a sidebar entry until `ready` shows: just after a clock step the page can
