@@ -31,9 +31,6 @@ EDGES = (
     "bot.server",
     "bot.slack",
     "bot.cli",
-    "bot.cli_common",
-    "bot.cli_digests",
-    "bot.cli_peers",
     "jobs",
 )
 SLACK = ("slack_bolt", "slack_sdk")
