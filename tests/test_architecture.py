@@ -23,6 +23,8 @@ KERNEL = (
     "bot.identity",
     "bot.metrics",
     "bot.logging_setup",
+    "bot.language_model",
+    "bot.services",
 )
 EDGES = (
     "bot.listeners",
