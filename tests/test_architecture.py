@@ -23,6 +23,8 @@ KERNEL = (
     "bot.identity",
     "bot.metrics",
     "bot.logging_setup",
+    "bot.language_model",
+    "bot.services",
 )
 EDGES = (
     "bot.listeners",
@@ -31,9 +33,6 @@ EDGES = (
     "bot.server",
     "bot.slack",
     "bot.cli",
-    "bot.cli_common",
-    "bot.cli_digests",
-    "bot.cli_peers",
     "jobs",
 )
 SLACK = ("slack_bolt", "slack_sdk")

@@ -385,7 +385,7 @@ def test_cli_dry_run_json_contract_is_a_release_the_post_then_repeats(slack):
 
 
 def test_cli_refuses_k_below_three():
-    from bot.cli_digests import app
+    from bot.cli.digests import app
 
     result = CliRunner().invoke(
         app, ["configure", "--channel", CHANNEL, "--team", TEAM, "--k", "2"]

@@ -102,7 +102,7 @@ def test_json_logs_carry_request_ids_and_no_secrets(kb_settings, tmp_path):
 def test_serve_listens_on_loopback_unless_told_otherwise():
     import inspect
 
-    from bot.cli import serve
+    from bot.cli.serve import serve
 
     assert inspect.signature(serve).parameters["host"].default == "127.0.0.1"
 

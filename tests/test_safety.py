@@ -89,3 +89,16 @@ def test_plain_links_to_allowed_sites_stay_live():
 def test_nul_delimited_placeholders_in_model_text_cannot_crash_or_inject():
     text = neutralise("before \x000\x00 and \x0099\x00 <https://www.nhs.uk|ok>", DOMAINS)
     assert "\x00" not in text and "<https://www.nhs.uk|ok>" in text
+
+
+def test_plain_text_loses_every_control_sequence_and_link_and_is_not_escaped():
+    """A digest paragraph stays plain text (it is escaped where shown, and is also the
+    unescaped notification text): nothing in it may ping, link or render as a control."""
+    text = neutralise(
+        "Trust & care <!here> <@U1|bob> <mailto:a@b.c|mail> <https://www.nhs.uk|NHS> "
+        "https://www.nhs.uk/a @channel",
+        DOMAINS,
+        plain=True,
+    )
+    assert "<" not in text and "http" not in text and "@" not in text
+    assert " ".join(text.split()) == "Trust & care channel"

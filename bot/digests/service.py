@@ -13,7 +13,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -36,8 +35,10 @@ from bot.db.models import (
 from bot.digests.compose import Digest, DigestInputs, Guide, Library, compose_digest
 from bot.digests.config import DigestSettings
 from bot.knowledge.taxonomy import load_taxonomy
+from bot.language_model import chat_model
 from bot.reflection.prompts import load_questions
 from bot.schedule import latest_occurrence, next_occurrence, to_utc
+from bot.services.safety import neutralise
 from bot.settings import Settings
 from bot.statuses import DigestRunStatus, LeaderStatus, PeerGroupStatus, Sharing
 from bot.text import read_yaml
@@ -46,10 +47,6 @@ log = logging.getLogger(__name__)
 GUIDES_PER_THEME = 3
 MODEL_MAX_TOKENS = 220
 MODEL_MAX_CHARS = 700
-# Model output is plain text: Slack control sequences, broadcasts and links are dropped.
-_SLACK_TOKEN = re.compile(r"<[^<>]*>")
-_BROADCAST = re.compile(r"@(channel|here|everyone)\b", re.I)
-_URL = re.compile(r"\bhttps?://\S+", re.I)
 
 
 @dataclass(frozen=True)
@@ -337,7 +334,6 @@ def model_paragraph(settings: Settings, digest: Digest) -> str | None:
     about the group. Any failure (timeout, error, empty or overlong reply) returns None."""
     try:
         from langchain_core.prompts import ChatPromptTemplate
-        from langchain_openai import ChatOpenAI
 
         prompt = load_wording(settings.prompts_dir)
         template = ChatPromptTemplate.from_messages(
@@ -348,23 +344,14 @@ def model_paragraph(settings: Settings, digest: Digest) -> str | None:
             period=digest.period_word,
             guidance=digest.guidance.title if digest.guidance else "none this time",
         )
-        key = settings.secret_value("openai_api_key")
-        model = ChatOpenAI(
-            model=settings.openai_model,
-            base_url=settings.openai_base_url,
-            api_key=key or "not-needed",
-            timeout=settings.llm_timeout_seconds,
-            max_tokens=MODEL_MAX_TOKENS,
-            max_retries=0,
-            temperature=0.3,
-        )
+        model = chat_model(settings, temperature=0.3, max_tokens=MODEL_MAX_TOKENS)
         reply = model.invoke(messages)
     except Exception as error:
         log.warning("digest paragraph from the model failed: %s", type(error).__name__)
         return None
     content = reply.content if isinstance(reply.content, str) else ""
-    text = _URL.sub("", _SLACK_TOKEN.sub("", content))
-    text = " ".join(_BROADCAST.sub(r"\1", text).split())
+    # Plain text: Slack control sequences, broadcasts and links are dropped.
+    text = " ".join(neutralise(content, (), plain=True).split())
     if not text or len(text) > MODEL_MAX_CHARS:
         return None
     return text

@@ -27,6 +27,7 @@ from pathlib import Path
 from bot.knowledge.documents import ADVICE_KINDS
 from bot.knowledge.embeddings import get_encoder
 from bot.knowledge.retrieval import ScoredPassage, SearchOutcome, SearchResult
+from bot.language_model import chat_model
 from bot.settings import Settings
 from bot.text import read_yaml
 
@@ -119,31 +120,6 @@ def build_messages(settings: Settings, question: str, labelled: list[Labelled], 
     )
     return template.format_messages(
         references="\n\n".join(blocks), question=fence(question), history=history_text
-    )
-
-
-@lru_cache(maxsize=4)
-def _chat_model(base_url, api_key, model, timeout, max_tokens):
-    from langchain_openai import ChatOpenAI
-
-    return ChatOpenAI(
-        model=model,
-        base_url=base_url,
-        api_key=api_key or "not-needed",
-        timeout=timeout,
-        max_tokens=max_tokens,
-        max_retries=0,
-        temperature=0.2,
-    )
-
-
-def chat_model(settings: Settings):
-    return _chat_model(
-        settings.openai_base_url,
-        settings.secret_value("openai_api_key"),
-        settings.openai_model,
-        settings.llm_timeout_seconds,
-        settings.llm_max_tokens,
     )
 
 
@@ -242,7 +218,7 @@ def ask_model(
         raise ModelAnswerRejected("no guidance passages")
     messages = build_messages(settings, question, labelled, history)
     checker = Checker(settings, labelled)
-    model = chat_model(settings)
+    model = chat_model(settings, temperature=0.2, max_tokens=settings.llm_max_tokens)
     buffer = ""
     raw = ""
     last_shown = 0.0

@@ -1,4 +1,8 @@
-"""Outgoing text is untrusted: no broadcast mentions, no pings, links only to allowed sites."""
+"""Outgoing text is untrusted: no broadcast mentions, no pings, links only to allowed sites.
+
+Kernel: every feature's model output (guidance answers, digest paragraphs) is made safe here,
+by the one function `neutralise`.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ import re
 _SLACK_TOKEN = re.compile(r"<([^<>]*)>")
 _BARE_URL = re.compile(r"(?<![<|])\bhttps?://[^\s<>|]+", re.I)
 _BROADCAST = re.compile(r"@(channel|here|everyone)\b", re.I)
+_ANY_URL = re.compile(r"\bhttps?://\S+", re.I)
 
 
 _URL_PARTS = re.compile(r"^(https?)://([^/?#]*)([/?#].*)?$", re.I)
@@ -43,12 +48,21 @@ def escape_mrkdwn(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def neutralise(text: str, allowed_domains: tuple[str, ...]) -> str:
+def neutralise(text: str, allowed_domains: tuple[str, ...], *, plain: bool = False) -> str:
     """Make model (or any untrusted) text safe to post.
 
     Slack control sequences are removed or reduced to their label, links to sites
-    outside the allow-list lose their address, and everything else is escaped.
+    outside the allow-list lose their address, broadcasts lose their "@", and everything
+    else is escaped.
+
+    `plain=True` is for text kept as plain text and escaped only where it is shown (a digest
+    paragraph, which is also the message's unescaped notification text): every control
+    sequence and every link is removed whole, label and all, so no link can stay live
+    whatever the allow-list; broadcasts lose their "@"; nothing is escaped.
     """
+    if plain:
+        text = _ANY_URL.sub("", _SLACK_TOKEN.sub("", text))
+        return _BROADCAST.sub(lambda m: m.group(1), text)
     text = text.replace("\x00", "")  # NULs delimit our placeholders below
     links: list[str] = []
 

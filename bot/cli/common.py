@@ -1,15 +1,34 @@
-"""What every `tandem` command group shares: reading an instant, finding the workspace."""
+"""What every `tandem` command group shares: the consoles, reading an instant or stdin items,
+finding the workspace.
+
+Flags are declared with metavar="": typer 0.29 with click 8.5 would otherwise print a flag
+such as --reset as "--reset <bool>", as if it took a value.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import sys
+from collections.abc import Iterator
 
 import typer
 from rich.console import Console
 
 from bot.settings import get_settings
 
+console = Console()
 err = Console(stderr=True)
+
+
+def each_input(arg: str) -> Iterator[str]:
+    """`-` means one item per stdin line; anything else is a single item."""
+    if arg == "-":
+        for line in sys.stdin:
+            line = line.rstrip("\n")
+            if line.strip():
+                yield line
+    else:
+        yield arg
 
 
 def parse_at(at: str | None) -> dt.datetime | None:

@@ -11,16 +11,13 @@ import json
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
-from bot.cli_common import parse_at, team_id
+from bot.cli.common import console, err, parse_at, team_id
 from bot.settings import get_settings
 
 app = typer.Typer(
     help="Team channel digests: shared themes, never who took part.", no_args_is_help=True
 )
-console = Console()
-err = Console(stderr=True)
 
 
 def _workspace(team: str | None) -> str:

@@ -54,7 +54,7 @@ def match(
     """Run this period's matching round (once), or preview it with --dry-run."""
     from rich.console import Console
 
-    from bot.cli_common import parse_at
+    from bot.cli.common import parse_at
     from bot.db.models import utcnow
     from bot.logging_setup import configure_logging
     from bot.peers.rounds import plan_round

@@ -1,0 +1,88 @@
+"""`tandem ask`: guidance at the terminal, one question or a conversation."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+from rich.markdown import Markdown
+from rich.panel import Panel
+from rich.text import Text
+
+from bot.cli.common import console, each_input
+from bot.settings import get_settings
+
+CLI_COMMANDS = (
+    '*Commands*\n`tandem ask "…"`  one question\n`tandem ask`  a conversation '
+    '(follow-ups, "more on 2", "something else?")\n`tandem --help`  everything else'
+)
+
+
+def ask(
+    question: Annotated[
+        str | None, typer.Argument(help="Your question, or - for one per stdin line.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", metavar="")] = False,
+) -> None:
+    """Ask for guidance. With no question, starts an interactive session."""
+    from bot.guidance.service import GuidanceService
+    from bot.logging_setup import configure_logging
+
+    settings = get_settings()
+    configure_logging("WARNING")
+    service = GuidanceService(settings)
+    if question is None:
+        _interactive(service)
+        return
+    for raw in each_input(question):
+        answer = service.answer(raw, commands=CLI_COMMANDS)
+        if as_json or question == "-":
+            payload = answer.as_json()
+            payload["query"] = raw if question == "-" else answer.query
+            print(json.dumps(payload, ensure_ascii=False), flush=True)
+        else:
+            _print_answer(answer)
+
+
+def _print_answer(answer) -> None:
+    from bot.services.safety import neutralise
+
+    settings = get_settings()
+    body = answer.answer
+    if answer.mode == "llm":  # model text is untrusted here too, as in Slack
+        body = neutralise(body, settings.allowed_link_domains)
+    body = body.replace("*", "**") if answer.grounded else body
+    console.print(Panel(Markdown(body), title="Tandem", border_style="cyan"))
+    if answer.citations:
+        console.print("[dim]Sources:[/dim]")
+        for number, citation in enumerate(answer.citations, start=1):
+            path = settings.knowledge_dir / "docs" / f"{citation.doc_id}.md"
+            # Titles and paths are data: printed as plain text, never read as markup.
+            console.print(Text(f"  [{number}] {citation.title}", style="dim"), highlight=False)
+            console.print(Text(f"      {path}", style="dim"), highlight=False)
+    if answer.note:
+        console.print(f"[dim]{answer.note}[/dim]")
+
+
+def _interactive(service) -> None:
+    """A conversation: each answer is remembered in memory only, for follow-ups."""
+    from bot.guidance.service import PreviousTurn
+
+    console.print(
+        "[bold cyan]Tandem[/bold cyan]: ask me about leading collaboratively. "
+        "An empty line or Ctrl-D ends the session."
+    )
+    previous = None
+    while True:
+        try:
+            question = console.input("[bold]You:[/bold] ")
+        except (EOFError, KeyboardInterrupt):
+            break
+        if not question.strip():
+            break
+        answer = service.answer(question, previous=previous, commands=CLI_COMMANDS)
+        if answer.grounded:
+            previous = PreviousTurn.from_memory(answer.memory())
+        _print_answer(answer)
+    console.print("Thanks for thinking with me. Take care.")
