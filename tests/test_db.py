@@ -68,3 +68,18 @@ def test_statuses_are_stored_as_their_plain_words(tmp_path):
     assert stored == {"U1": "peers-only", "U2": "active"}
     assert {type(status) for status in stored.values()} == {str}
     dispose_engines()
+
+
+def test_a_leader_view_copies_every_column_of_the_row(settings):
+    from dataclasses import FrozenInstanceError, fields
+
+    from bot.reflection.leaders import LeaderView, enrol, get_leader
+
+    assert {f.name for f in fields(LeaderView)} == {c.name for c in Leader.__table__.columns}
+    enrol(settings, "T1", "U1", day="wed", local_time="08:15", time_zone="Europe/London")
+    view = get_leader(settings, "T1", "U1")
+    assert isinstance(view, LeaderView)
+    assert (view.day, view.local_time, view.status) == ("wed", "08:15", "active")
+    assert view.next_due_at is not None  # worked out when the row was written
+    with pytest.raises(FrozenInstanceError):
+        view.day = "fri"

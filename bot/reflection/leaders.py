@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass, fields
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -15,7 +16,42 @@ from bot.statuses import LeaderStatus
 from bot.text import split_themes
 
 
-def schedule_of(leader: Leader) -> Schedule:
+@dataclass(frozen=True)
+class LeaderView:
+    """A leader as the UI and jobs see them: a plain copy of the row, so no caller can change
+    it by accident or trip over a session that has closed (like `EntryView` for the journal
+    and `DigestSettings` for digests). Changes go through `update_leader`."""
+
+    id: int
+    team_id: str
+    slack_user_id: str
+    display_name: str
+    organisation: str
+    time_zone: str
+    cadence: str
+    day: str
+    local_time: str
+    quiet_start: str | None
+    quiet_end: str | None
+    paused_until: dt.date | None
+    skip_next: bool
+    snoozed_until: dt.datetime | None
+    focus_themes: str
+    guidance_after_answer: bool
+    status: str
+    consent_source: str
+    anchor_date: dt.date
+    invited_at: dt.datetime | None
+    enrolled_at: dt.datetime | None
+    created_at: dt.datetime
+    next_due_at: dt.datetime | None
+
+    @classmethod
+    def of(cls, leader: Leader) -> LeaderView:
+        return cls(**{column.name: getattr(leader, column.name) for column in fields(cls)})
+
+
+def schedule_of(leader: Leader | LeaderView) -> Schedule:
     return Schedule(
         cadence=leader.cadence,
         day=leader.day,
@@ -27,7 +63,7 @@ def schedule_of(leader: Leader) -> Schedule:
     )
 
 
-def focus_of(leader: Leader) -> list[str]:
+def focus_of(leader: Leader | LeaderView) -> list[str]:
     return split_themes(leader.focus_themes)
 
 
@@ -47,7 +83,7 @@ def enrol(
     organisation: str = "",
     consent_source: str = "self",
     **schedule,
-) -> Leader:
+) -> LeaderView:
     """Join (or re-join) check-ins; an existing schedule is kept unless new values are given."""
     with session_scope(settings) as session:
         leader = find_leader(session, team_id, user_id)
@@ -73,11 +109,10 @@ def enrol(
         leader.consent_source = consent_source
         leader.enrolled_at = utcnow()
         session.flush()
-        session.expunge(leader)
-        return leader
+        return LeaderView.of(leader)
 
 
-def update_leader(settings: Settings, team_id: str, user_id: str, **changes) -> Leader | None:
+def update_leader(settings: Settings, team_id: str, user_id: str, **changes) -> LeaderView | None:
     with session_scope(settings) as session:
         leader = find_leader(session, team_id, user_id)
         if leader is None:
@@ -86,17 +121,14 @@ def update_leader(settings: Settings, team_id: str, user_id: str, **changes) -> 
             setattr(leader, key, value)
         schedule_of(leader)  # raises ScheduleError on an unusable combination
         session.flush()
-        session.expunge(leader)
-        return leader
+        return LeaderView.of(leader)
 
 
-def get_leader(settings: Settings, team_id: str, user_id: str) -> Leader | None:
+def get_leader(settings: Settings, team_id: str, user_id: str) -> LeaderView | None:
     with session_scope(settings) as session:
         leader = find_leader(session, team_id, user_id)
-        if leader is not None:
-            session.expunge(leader)
-        return leader
+        return LeaderView.of(leader) if leader is not None else None
 
 
-def today_local(leader: Leader) -> dt.date:
+def today_local(leader: Leader | LeaderView) -> dt.date:
     return utcnow().replace(tzinfo=dt.UTC).astimezone(schedule_of(leader).zone).date()
