@@ -156,3 +156,32 @@ def test_a_three_person_introduction_reads_naturally_and_says_the_three_of_you()
     assert text.startswith("Hello <@UA>, <@UB> and <@UC>. ")
     context = [b for b in blocks if b["type"] == "context"][0]["elements"][0]["text"]
     assert context.startswith("Only the three of you can see this conversation.")
+
+
+def test_the_settings_form_offers_the_themes_it_is_given_and_keeps_no_state():
+    import datetime as dt
+
+    from bot.reflection.leaders import LeaderView
+    from bot.ui.journal import settings_modal
+
+    now = dt.datetime(2026, 12, 1, 9, 0)
+    leader = LeaderView(
+        id=1, team_id="T1", slack_user_id="U1", display_name="", organisation="",
+        time_zone="Europe/London", cadence="weekly", day="wed", local_time="09:30",
+        quiet_start=None, quiet_end=None, paused_until=None, skip_next=False,
+        snoozed_until=None, focus_themes="trust", guidance_after_answer=True, status="active",
+        consent_source="self", anchor_date=now.date(), invited_at=None, enrolled_at=now,
+        created_at=now, next_due_at=None,
+    )  # fmt: skip
+
+    def themes_offered(view) -> dict:
+        block = next(b for b in view.to_dict()["blocks"] if b.get("block_id") == "focus")
+        element = block["element"]
+        offered = [o["value"] for o in element.get("options", [])]
+        chosen = [o["value"] for o in element.get("initial_options", [])]
+        return {"offered": offered, "chosen": chosen}
+
+    first = themes_offered(settings_modal(leader, {"trust": "Trust", "power": "Power"}))
+    second = themes_offered(settings_modal(leader, {"purpose": "Shared purpose"}))
+    assert first == {"offered": ["trust", "power"], "chosen": ["trust"]}
+    assert second == {"offered": ["purpose"], "chosen": []}  # nothing left over from the first

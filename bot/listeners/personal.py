@@ -36,9 +36,7 @@ def join_checkins(services: Services, client, team_id: str, user_id: str):
 
 
 def names(services: Services) -> dict[str, str]:
-    mapping = theme_names(services.settings.knowledge_dir / "taxonomy.yaml")
-    journal_ui.set_theme_names(mapping)
-    return mapping
+    return theme_names(services.settings.knowledge_dir / "taxonomy.yaml")
 
 
 def _when(moment: dt.datetime) -> str:
@@ -78,7 +76,6 @@ def peer_blocks(services: Services, team_id: str, user_id: str) -> list | None:
 def publish_home(
     services: Services, client, team_id: str, user_id: str, first_visit: bool = False
 ) -> None:
-    names(services)
     view = home_view(
         first_visit,
         personal_blocks(services, team_id, user_id),

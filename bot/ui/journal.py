@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Mapping
 
 from slack_sdk.models.blocks import (
     ActionsBlock,
@@ -181,7 +182,10 @@ def sharing_changed_text(sharing: str) -> str:
 EDITED_TEXT = "Saved: your edited reflection is in your journal."
 
 
-def settings_modal(leader) -> View:
+def settings_modal(leader, theme_names: Mapping[str, str]) -> View:
+    """The check-in settings form; `theme_names` (slug -> name, from the taxonomy) are the
+    themes a leader may choose to focus on."""
+
     def option(value: str, label: str) -> Option:
         return Option(value=value, label=label)
 
@@ -202,7 +206,7 @@ def settings_modal(leader) -> View:
     def pick(options, value):
         return next((o for o in options if o.value == value), options[0])
 
-    themes = _theme_options()
+    themes = [Option(value=slug, label=name) for slug, name in theme_names.items()]
     chosen = [o for o in themes if o.value in split_themes(leader.focus_themes)]
     guidance = Option(value="yes", label="After I reflect, suggest one piece of guidance")
     blocks = [
@@ -270,19 +274,6 @@ def settings_modal(leader) -> View:
     )
     view.validate_json()
     return view
-
-
-_THEME_OPTIONS: list[Option] = []
-
-
-def set_theme_names(names: dict[str, str]) -> None:
-    """Called once with the taxonomy so builders stay pure and file-free."""
-    _THEME_OPTIONS.clear()
-    _THEME_OPTIONS.extend(Option(value=slug, label=name) for slug, name in names.items())
-
-
-def _theme_options() -> list[Option]:
-    return list(_THEME_OPTIONS)
 
 
 def pause_modal(today: dt.date) -> View:

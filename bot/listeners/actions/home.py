@@ -48,8 +48,8 @@ def handle_open_settings(services: Services, ack, body: dict, client) -> None:
     ack()
     leader = get_leader(services.settings, team_of(body), body["user"]["id"])
     if leader is not None:
-        names(services)
-        client.views_open(trigger_id=body["trigger_id"], view=journal_ui.settings_modal(leader))
+        view = journal_ui.settings_modal(leader, names(services))
+        client.views_open(trigger_id=body["trigger_id"], view=view)
 
 
 def handle_open_pause(services: Services, ack, body: dict, client) -> None:
