@@ -20,7 +20,7 @@ from slack_sdk.models.views import View
 
 from bot.reflection.journal import SHARING, SHARING_LABELS
 from bot.services.safety import escape_mrkdwn
-from bot.ui.journal import DAY_NAMES
+from bot.ui.fields import DAY_NAMES
 
 ACTION_REFLECT = "checkin_reflect"
 ACTION_DECLINE = "checkin_decline"

@@ -29,9 +29,8 @@ from bot.digests.config import (
     SECTIONS,
     DigestSettings,
 )
-from bot.schedule import DAYS
 from bot.services.safety import escape_mrkdwn
-from bot.ui.journal import DAY_NAMES, TIME_ZONES
+from bot.ui.fields import DAY_NAMES, day_options, pick, time_options, zone_options
 
 CALLBACK_SETUP = "digest_setup"
 FIELDS = ("cadence", "day", "time", "tz", "k", "sections")
@@ -77,15 +76,10 @@ def setup_modal(team_id: str, channel_id: str, current: DigestSettings | None = 
     chosen = current.sections if current else SECTIONS
 
     cadences = [_option(c, c.capitalize()) for c in DIGEST_CADENCES]
-    days = [_option(d, DAY_NAMES[d]) for d in DAYS]
-    times = [_option(f"{h:02d}:{m:02d}", f"{h:02d}:{m:02d}") for h in range(7, 20) for m in (0, 30)]
-    if local_time not in [o.value for o in times]:
-        times.insert(0, _option(local_time, local_time))
-    zones = [_option(z, z.replace("_", " ")) for z in dict.fromkeys((zone, *TIME_ZONES))]
+    days = day_options()
+    times = time_options(local_time, 7, 20)
+    zones = zone_options(zone)
     sections = [_option(s, SECTION_LABELS[s]) for s in SECTIONS]
-
-    def pick(options: list[Option], value: str) -> Option:
-        return next((o for o in options if o.value == value), options[0])
 
     blocks = [
         SectionBlock(

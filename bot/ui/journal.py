@@ -26,10 +26,11 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.reflection.journal import SHARING, SHARING_LABELS, EntryView
-from bot.schedule import CADENCES, DAYS
+from bot.schedule import CADENCES
 from bot.services.safety import escape_mrkdwn
 from bot.statuses import LeaderStatus, Sharing
 from bot.text import split_themes
+from bot.ui.fields import DAY_NAMES, day_options, time_options, zone_options
 
 ACTION_SHARING = "journal_sharing"
 ACTION_EDIT = "journal_edit"
@@ -40,28 +41,6 @@ CALLBACK_FORGET = "forget_confirm"
 CALLBACK_PAUSE = "checkin_pause"
 EDIT_BLOCK, EDIT_ACTION = "entry", "text"
 PREVIEW_CHARS = 280
-TIME_ZONES = (
-    "Europe/London",
-    "Europe/Dublin",
-    "Europe/Gibraltar",
-    "Europe/Paris",
-    "Atlantic/Reykjavik",
-    "America/New_York",
-    "America/Toronto",
-    "Asia/Kolkata",
-    "Asia/Singapore",
-    "Australia/Sydney",
-    "Pacific/Auckland",
-    "UTC",
-)
-DAY_NAMES = dict(
-    zip(
-        DAYS,
-        ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
-        strict=True,
-    )
-)
-
 
 # Slack asks "are you sure?" before these act, so one slip of the mouse loses nothing.
 CONFIRM_DELETE = ConfirmObject(
@@ -189,12 +168,10 @@ def settings_modal(leader, theme_names: Mapping[str, str]) -> View:
     def option(value: str, label: str) -> Option:
         return Option(value=value, label=label)
 
-    days = [option(d, DAY_NAMES[d]) for d in DAYS]
+    days = day_options()
     cadences = [option(c, c.capitalize()) for c in CADENCES]
-    zones = [option(z, z.replace("_", " ")) for z in dict.fromkeys((leader.time_zone, *TIME_ZONES))]
-    times = [option(f"{h:02d}:{m:02d}", f"{h:02d}:{m:02d}") for h in range(6, 22) for m in (0, 30)]
-    if leader.local_time not in [o.value for o in times]:
-        times.insert(0, option(leader.local_time, leader.local_time))
+    zones = zone_options(leader.time_zone)
+    times = time_options(leader.local_time, 6, 22)
     quiet = [
         option("none", "No quiet hours"),
         option("20:00-08:00", "20:00 to 08:00"),
