@@ -10,11 +10,11 @@ from __future__ import annotations
 from functools import partial
 
 from bot.listeners.context import Services, ack_at_once, team_of
-from bot.listeners.personal import join_checkins
-from bot.listeners.reflection_reply import redraw_checkin
 from bot.reflection.checkins import CheckinGone, decline, owned_checkin, snooze
 from bot.reflection.journal import NotYours
 from bot.reflection.prompts import question_by_id
+from bot.slack.personal import join_checkins
+from bot.slack.reflection_reply import redraw_checkin
 from bot.statuses import CheckInStatus
 from bot.ui import checkins as ui
 

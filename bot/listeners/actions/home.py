@@ -13,9 +13,9 @@ from functools import partial
 
 from bot.db.models import utcnow
 from bot.listeners.context import Services, ack_at_once, team_of
-from bot.listeners.personal import join_checkins, names, publish_home, send_export
 from bot.reflection.leaders import get_leader, schedule_of, today_local, update_leader
 from bot.schedule import next_local
+from bot.slack.personal import join_checkins, names, publish_home, send_export
 from bot.statuses import LeaderStatus
 from bot.ui import journal as journal_ui
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 from functools import partial
 
 from bot.listeners.context import Services, ack_at_once, team_of
-from bot.listeners.personal import journal_message
 from bot.reflection import journal
+from bot.slack.personal import journal_message
 from bot.ui import journal as journal_ui
 
 

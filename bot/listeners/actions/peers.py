@@ -14,10 +14,10 @@ from functools import partial
 from bot.db.models import utcnow
 from bot.knowledge.taxonomy import theme_names
 from bot.listeners.context import Services, ack_at_once, team_of
-from bot.listeners.personal import publish_home
 from bot.peers import preferences
 from bot.peers.rounds import london_today, member_of, next_round_date, record_response
 from bot.slack.outbox import send_or_record
+from bot.slack.personal import publish_home
 from bot.statuses import SendKind
 from bot.ui import peers as ui
 

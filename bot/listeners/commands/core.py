@@ -7,9 +7,9 @@ from functools import partial
 from bot.guidance.ledger import conversation_key, remember
 from bot.listeners.commands.registry import Subcommand
 from bot.listeners.context import Services
-from bot.listeners.personal import join_checkins, journal_message, send_export
 from bot.reflection.leaders import get_leader
 from bot.services.ratelimit import allow_request
+from bot.slack.personal import join_checkins, journal_message, send_export
 from bot.statuses import LeaderStatus
 from bot.ui import messages
 from bot.ui.answer import answer_blocks, to_dicts

@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import partial
 
 from bot.listeners.context import Services, ack_at_once
-from bot.listeners.personal import publish_home
+from bot.slack.personal import publish_home
 
 
 def handle_home_opened(services: Services, event: dict, body: dict, client, context) -> None:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from functools import partial
 
-from bot.listeners.answering import answer_turn, thread_history
 from bot.listeners.context import Services, Turn, ack_at_once, strip_mentions
+from bot.slack.answering import answer_turn, thread_history
 
 
 def handle_mention(services: Services, event: dict, body: dict, client, context) -> None:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from functools import partial
 
-from bot.listeners.answering import answer_turn, thread_history
 from bot.listeners.context import Services, Turn, ack_at_once, strip_mentions
-from bot.listeners.reflection_reply import thank
 from bot.reflection.checkins import checkin_for_thread
 from bot.reflection.journal import append_to_checkin
 from bot.services.events import is_tandem_thread
+from bot.slack.answering import answer_turn, thread_history
 from bot.slack.outbox import send_or_record
+from bot.slack.reflection_reply import thank
 from bot.statuses import SendKind
 from bot.ui.checkins import ERASED_NOTE, ERASED_REPLY, METADATA_EVENT, erased_checkin_blocks
 

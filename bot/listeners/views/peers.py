@@ -8,11 +8,11 @@ from functools import partial
 
 from bot.db.models import utcnow
 from bot.listeners.context import Services, team_of
-from bot.listeners.personal import publish_home
 from bot.peers import preferences
 from bot.peers.rounds import london_today, member_of, next_round_date
 from bot.reflection.journal import add_entry
 from bot.slack.outbox import send_or_record
+from bot.slack.personal import publish_home
 from bot.statuses import SendKind, Sharing
 from bot.ui import peers as ui
 

@@ -10,10 +10,10 @@ from slack_sdk.webhook import WebhookClient
 
 from bot import clock
 from bot.listeners.context import Services, ack_at_once, team_of
-from bot.listeners.personal import erase, journal_message, publish_home
 from bot.reflection import journal
 from bot.reflection.leaders import update_leader
 from bot.schedule import Schedule
+from bot.slack.personal import erase, journal_message, publish_home
 from bot.text import join_themes
 from bot.ui import journal as journal_ui
 

@@ -6,9 +6,9 @@ import json
 from functools import partial
 
 from bot.listeners.context import Services
-from bot.listeners.reflection_reply import thank
 from bot.reflection.checkins import owned_checkin
 from bot.reflection.journal import NotYours, add_entry
+from bot.slack.reflection_reply import thank
 from bot.statuses import Sharing
 from bot.ui import checkins as ui
 

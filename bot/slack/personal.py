@@ -68,7 +68,7 @@ def personal_blocks(services: Services, team_id: str, user_id: str) -> list:
 
 
 def peer_blocks(services: Services, team_id: str, user_id: str) -> list | None:
-    from bot.listeners.peers_home import peer_home_blocks
+    from bot.slack.peers_home import peer_home_blocks
 
     return peer_home_blocks(services, team_id, user_id)
 

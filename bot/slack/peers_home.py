@@ -1,4 +1,4 @@
-"""App Home's "Meet a peer" section; bot.listeners.personal picks it up automatically."""
+"""App Home's "Meet a peer" section; bot.slack.personal picks it up automatically."""
 
 from __future__ import annotations
 
