@@ -277,8 +277,9 @@ def test_a_leader_and_an_admin_walk_every_journey_without_a_dead_end(
 
         # 11. Change sharing from the journal: the choice shown is the new one, and it says so.
         walk.send("/tandem journal")
+        # "Opening your journal…" comes first and is replaced in place: wait for the listing.
         journal = walk.message("Your journal", ephemeral=True)
-        expect(journal).to_contain_text("I rang the council's lead")
+        expect(journal).to_contain_text("I rang the council's lead", timeout=WAIT)
         sharing = journal.locator("select").first
         team_choice = sharing.locator("option", has_text="team").first.get_attribute("value")
         sharing.select_option(team_choice)
