@@ -135,6 +135,9 @@ class Workspace(WebApiMethods):
         self._channel_free_at: dict[str, float] = {}
         self._method_windows: dict[str, list[float]] = {}
         self._last_activity = time.monotonic()
+        # Response URLs of slash commands whose immediate reply is still on its way: a use of
+        # one waits for that reply, as Slack shows a command's reply before acting on its URL.
+        self._replies_pending: dict[str, threading.Event] = {}
         self._deliverer = Deliverer(
             target=lambda: self.app_url,
             signing_secret=signing_secret,
@@ -363,9 +366,15 @@ class Workspace(WebApiMethods):
                 "response_url": self._new_response_url(context),
                 "trigger_id": self._issue_trigger(user_id),
             }
-        response = self._deliverer.send_now(
-            "command", urlencode(form).encode(), FORM_TYPE, {"type": command}
-        )
+            token = form["response_url"].rsplit("/", 1)[-1]
+            replied = self._replies_pending[token] = threading.Event()
+        try:
+            response = self._deliverer.send_now(
+                "command", urlencode(form).encode(), FORM_TYPE, {"type": command}
+            )
+        except BaseException:
+            replied.set()
+            raise
         with self._lock:
             if not response.ok:
                 reason = (
@@ -377,6 +386,8 @@ class Workspace(WebApiMethods):
             elif response.body.strip():
                 reply = response.json if isinstance(response.json, dict) else None
                 self._apply_reply(context, reply or {"text": response.body})
+            self._replies_pending.pop(token, None)
+        replied.set()
         return response
 
     def click_button(
@@ -700,6 +711,10 @@ class Workspace(WebApiMethods):
 
     def handle_response_url(self, token: str, payload: Any) -> tuple[int, str]:
         """A POST to a ``response_url``: at most 5 uses within 30 minutes, like Slack's."""
+        with self._lock:
+            replied = self._replies_pending.get(token)
+        if replied is not None:  # the command's own reply first (see __init__)
+            replied.wait(timeout=10)
         with self._lock:
             self._last_activity = time.monotonic()
             context = self.state.response_urls.get(token)

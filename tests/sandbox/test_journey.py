@@ -158,10 +158,21 @@ def _base64(path: Path) -> str:
     return base64.b64encode(path.read_bytes()).decode()
 
 
+@pytest.fixture
+def patient_assertions():
+    """Every assertion in the walk waits as long as its explicit waits (WAIT), not Playwright's
+    5 s: on a loaded 2-core machine a redraw can take longer, and a passing check returns at
+    once either way. Playwright's default comes back afterwards for the other browser tests."""
+    sync_api.expect.set_options(timeout=WAIT)
+    yield
+    sync_api.expect.set_options(timeout=5_000)
+
+
 def test_a_leader_and_an_admin_walk_every_journey_without_a_dead_end(
     browser,  # noqa: F811
     fresh_demo,  # noqa: F811
     tmp_path,
+    patient_assertions,
 ):
     expect = sync_api.expect
     with page_at(browser, fresh_demo.url) as tab:
