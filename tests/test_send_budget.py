@@ -38,18 +38,24 @@ def workspace_windows(settings, team="T1") -> Counter:
     return per_second
 
 
-def test_concurrent_senders_stay_within_the_workspace_budget_and_one_per_channel(tmp_path):
-    settings = make_settings(tmp_path, SLACK_SENDS_PER_SECOND="20")
+def send_from_threads(settings, senders: int, each: int) -> None:
+    """`senders` threads each reserve a slot for `each` posts, every one to its own channel."""
 
     def sender(worker: int) -> None:
-        for n in range(10):
+        for n in range(each):
             reserve(settings, "T1", f"D{worker}-{n}")
 
-    threads = [threading.Thread(target=sender, args=(w,)) for w in range(6)]
+    threads = [threading.Thread(target=sender, args=(w,)) for w in range(senders)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
+
+
+def test_concurrent_senders_stay_within_the_workspace_budget_and_one_per_channel(tmp_path):
+    settings = make_settings(tmp_path, SLACK_SENDS_PER_SECOND="20")
+
+    send_from_threads(settings, senders=6, each=10)
     # The slots reserved, by the second they belong to (timestamps taken after the call
     # would blur the boundary under load, so read the shared ledger). Every post used a
     # counted slot; a slot reserved in a batch and left over is counted but never used.
@@ -151,15 +157,7 @@ def test_a_budget_that_does_not_divide_into_fifths_is_used_in_full(tmp_path):
     """9 a second was counted as 1 per fifth, so a fan-out sent only 5 a second."""
     settings = make_settings(tmp_path, SLACK_SENDS_PER_SECOND="9")
 
-    def sender(worker: int) -> None:
-        for n in range(8):
-            reserve(settings, "T1", f"D{worker}-{n}")
-
-    threads = [threading.Thread(target=sender, args=(w,)) for w in range(6)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    send_from_threads(settings, senders=6, each=8)
     per_second = sorted(workspace_windows(settings).items())
     assert sum(count for _s, count in per_second) >= 48
     assert max(count for _s, count in per_second) <= 9

@@ -73,6 +73,15 @@ def team_of(body: dict) -> str:
     return (body.get("team") or {}).get("id") or body["user"].get("team_id", "")
 
 
+def ack_unless_blank(ack, text: str | None, block_id: str, message: str) -> None:
+    """Ack a modal submission, or, when `text` is blank, keep the modal open with `message`
+    under `block_id`, so an empty form is pointed out on the form itself."""
+    if (text or "").strip():
+        ack()
+    else:
+        ack(response_action="errors", errors={block_id: message})
+
+
 def ack_at_once(ack) -> None:
     """The ack of a listener whose work all runs after it (Bolt's `lazy=`)."""
     ack()

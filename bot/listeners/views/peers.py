@@ -7,7 +7,7 @@ import json
 from functools import partial
 
 from bot.db.models import utcnow
-from bot.listeners.context import Services, team_of
+from bot.listeners.context import Services, ack_unless_blank, team_of
 from bot.peers import preferences
 from bot.peers.rounds import london_today, member_of, next_round_date
 from bot.reflection.journal import add_entry
@@ -66,13 +66,7 @@ def handle_check_takeaway(ack, view: dict) -> None:
         view["state"]["values"].get(ui.TAKEAWAY_BLOCK, {}).get(ui.TAKEAWAY_ACTION, {}).get("value")
         or ""
     )
-    if not text.strip():
-        ack(
-            response_action="errors",
-            errors={ui.TAKEAWAY_BLOCK: "Write a few words, or close this for now."},
-        )
-        return
-    ack()
+    ack_unless_blank(ack, text, ui.TAKEAWAY_BLOCK, "Write a few words, or close this for now.")
 
 
 # After the ack: the writes, App Home's redraw and the private notes.

@@ -9,7 +9,7 @@ from functools import partial
 from slack_sdk.webhook import WebhookClient
 
 from bot import clock
-from bot.listeners.context import Services, ack_at_once, team_of
+from bot.listeners.context import Services, ack_at_once, ack_unless_blank, team_of
 from bot.reflection import journal
 from bot.reflection.leaders import update_leader
 from bot.schedule import Schedule
@@ -85,13 +85,8 @@ def handle_check_pause(ack, view: dict) -> None:
 
 
 def handle_check_edit(ack, view: dict) -> None:
-    if not (_edited_text(view) or "").strip():
-        ack(
-            response_action="errors",
-            errors={journal_ui.EDIT_BLOCK: "To remove an entry, use Delete instead."},
-        )
-        return
-    ack()
+    message = "To remove an entry, use Delete instead."
+    ack_unless_blank(ack, _edited_text(view), journal_ui.EDIT_BLOCK, message)
 
 
 # After the ack: the writes and App Home's redraw.

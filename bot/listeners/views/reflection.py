@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from functools import partial
 
-from bot.listeners.context import Services
+from bot.listeners.context import Services, ack_unless_blank
 from bot.reflection.checkins import owned_checkin
 from bot.reflection.journal import NotYours, add_entry
 from bot.slack.reflection_reply import thank
@@ -16,16 +16,8 @@ from bot.ui import checkins as ui
 def handle_check_reflection(ack, view: dict) -> None:
     """In the ack, so an empty reflection is pointed out on the form itself."""
     values = view["state"]["values"]
-    text = (
-        values.get(ui.REFLECTION_BLOCK, {}).get(ui.REFLECTION_ACTION, {}).get("value") or ""
-    ).strip()
-    if not text:
-        ack(
-            response_action="errors",
-            errors={ui.REFLECTION_BLOCK: "Write a few words, or close this for now."},
-        )
-        return
-    ack()
+    text = values.get(ui.REFLECTION_BLOCK, {}).get(ui.REFLECTION_ACTION, {}).get("value")
+    ack_unless_blank(ack, text, ui.REFLECTION_BLOCK, "Write a few words, or close this for now.")
 
 
 def handle_save_reflection(services: Services, body: dict, view: dict, client) -> None:
