@@ -13,7 +13,9 @@ import logging
 import os
 import tempfile
 import threading
+from collections.abc import Callable
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 
@@ -25,6 +27,22 @@ CACHE_NAME = "embeddings.npz"
 
 def text_key(text: str) -> str:
     return hashlib.sha256(f"{MODEL_SHA256[:16]}\n{text}".encode()).hexdigest()[:24]
+
+
+def write_atomically(path: Path, write: Callable[[BinaryIO], None], mode: int | None = None):
+    """Write `path` through a temporary file beside it, renamed into place, so a reader never
+    sees half a file. Raises OSError: each caller says what failing to save means."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, staging = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-", suffix=path.suffix)
+    try:
+        with os.fdopen(handle, "wb") as out:
+            write(out)
+        if mode is not None:
+            os.chmod(staging, mode)
+        os.replace(staging, path)
+    except BaseException:
+        Path(staging).unlink(missing_ok=True)
+        raise
 
 
 class EmbeddingCache:
@@ -81,12 +99,11 @@ class EmbeddingCache:
             keys = np.array(sorted(self._vectors))
             matrix = np.stack([self._vectors[k] for k in keys]).astype(np.float16)
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            handle, temporary = tempfile.mkstemp(dir=self.path.parent, suffix=".npz")
-            with os.fdopen(handle, "wb") as out:
-                np.savez(out, keys=keys, vectors=matrix)
-            os.chmod(temporary, 0o644)  # shipped with the code, like the documents
-            os.replace(temporary, self.path)
+            write_atomically(
+                self.path,
+                lambda out: np.savez(out, keys=keys, vectors=matrix),
+                mode=0o644,  # shipped with the code, like the documents
+            )
         except OSError as error:  # a read-only install still works, just slower next time
             log.warning("could not save the embedding cache (%s)", type(error).__name__)
             return False

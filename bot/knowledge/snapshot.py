@@ -12,12 +12,11 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
+from bot.knowledge.embedcache import write_atomically
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -67,17 +66,12 @@ def save(settings: Settings, stored: dict) -> None:
         "documents": list(stored["documents"] or []),
         "metadatas": list(stored["metadatas"] or []),
     }
+    encoded = np.frombuffer(json.dumps(text).encode("utf-8"), dtype=np.uint8)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle, staging = tempfile.mkstemp(dir=path.parent, prefix=".snapshot-", suffix=".npz")
-        with os.fdopen(handle, "wb") as out:
-            np.savez(
-                out,
-                format=np.array(FORMAT),
-                text=np.frombuffer(json.dumps(text).encode("utf-8"), dtype=np.uint8),
-                embeddings=matrix,
-            )
-        os.replace(staging, path)
+        write_atomically(
+            path,
+            lambda out: np.savez(out, format=np.array(FORMAT), text=encoded, embeddings=matrix),
+        )
     except OSError as error:
         log.warning("could not save the index snapshot (%s)", type(error).__name__)
 

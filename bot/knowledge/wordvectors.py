@@ -18,13 +18,13 @@ import hashlib
 import importlib.metadata
 import importlib.util
 import logging
-import os
-import tempfile
 import threading
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
+
+from bot.knowledge.embedcache import write_atomically
 
 log = logging.getLogger(__name__)
 MODEL = "l2_supercat"
@@ -90,11 +90,7 @@ def _save(directory: Path, path: Path, vectors: np.ndarray) -> None:
     """Write to a temporary file, then rename it into place; older files can never match
     again, so they go."""
     try:
-        directory.mkdir(parents=True, exist_ok=True)
-        handle, staging = tempfile.mkstemp(dir=directory, prefix=".saving-", suffix=".npy")
-        with os.fdopen(handle, "wb") as out:
-            np.save(out, vectors, allow_pickle=False)
-        os.replace(staging, path)
+        write_atomically(path, lambda out: np.save(out, vectors, allow_pickle=False))
         for other in directory.glob("*.npy"):
             if other != path:
                 other.unlink(missing_ok=True)
