@@ -30,7 +30,11 @@ def decisions(retriever: Retriever, texts: list[str]) -> list[tuple[float, bool]
         vector = retriever.encode_query(text)
         outcome = retriever.search(text, k=3, vector=vector)
         grounded = outcome.best_similarity >= retriever.settings.retrieval_min_similarity
-        found.append((retriever.scope.probability(vector), grounded))
+        # A paraphrase of a document's own question is in scope at any threshold.
+        probability = retriever.scope.probability(vector)
+        if retriever.scope.paraphrases_a_document(vector):
+            probability = 1.0
+        found.append((probability, grounded))
     return found
 
 

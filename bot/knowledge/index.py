@@ -19,8 +19,9 @@ from bot.knowledge.documents import KnowledgeDoc, check_knowledge_base
 from bot.knowledge.embedcache import CACHE_NAME, EmbeddingCache
 from bot.knowledge.embeddings import MODEL_ID, get_encoder
 from bot.knowledge.passages import Passage, passages_of
-from bot.knowledge.scope import scope_texts
+from bot.knowledge.scope import paraphrase_texts, scope_texts
 from bot.knowledge.taxonomy import load_taxonomy
+from bot.knowledge.vocabulary import load_vocabulary
 from bot.settings import Settings
 from bot.text import join_themes
 
@@ -143,7 +144,9 @@ def ingest(
     cache = embedding_cache(settings)
     known = len(cache)
     passages_by_doc = {doc.id: passages_of(doc) for doc in documents}
-    examples = scope_texts(settings)
+    every_passage = [p for found in passages_by_doc.values() for p in found]
+    vocabulary = load_vocabulary(settings.knowledge_dir / "vocabulary.yaml")
+    examples = scope_texts(settings) + paraphrase_texts(vocabulary, every_passage)
     changed = [doc for doc in documents if indexed.get(doc.id) != doc.content_hash]
     report.unchanged = len(documents) - len(changed)
     vectors_of = _encode_all(cache, [passages_by_doc[doc.id] for doc in changed], examples)
@@ -160,7 +163,7 @@ def ingest(
             on_progress(position, len(changed), doc.id)
     pending.flush()
     report.embedded = max(0, len(cache) - known)
-    cache.keep_only([p.text for found in passages_by_doc.values() for p in found] + examples)
+    cache.keep_only([p.text for p in every_passage] + examples)
     cache.save()
     if default_index:
         snapshot.save(settings, collection.get(include=["documents", "metadatas", "embeddings"]))

@@ -29,7 +29,13 @@ from bot.knowledge import snapshot
 from bot.knowledge.embedcache import CACHE_NAME, EmbeddingCache
 from bot.knowledge.embeddings import get_encoder
 from bot.knowledge.keywords import content_key, load_or_build
-from bot.knowledge.scope import ScopeGate, ScopeVerdict, load_examples, scope_dir
+from bot.knowledge.scope import (
+    PARAPHRASE_KINDS,
+    ScopeGate,
+    ScopeVerdict,
+    load_examples,
+    scope_dir,
+)
 from bot.knowledge.vocabulary import load_vocabulary
 from bot.knowledge.wordvectors import get_word_encoder, load_or_embed
 from bot.metrics import RETRIEVAL_SECONDS
@@ -286,8 +292,22 @@ class Retriever:
         inside_kb = self.matrix[self._groups["asked"]]  # how leaders ask for each document
         inside = np.vstack([inside_kb, self.scope_cache.encode(list(examples.inside))])
         outside = self.scope_cache.encode(list(examples.outside))
+        anchors = self.scope_cache.encode(
+            [
+                self.vocabulary.normalise(text)
+                for text, meta in zip(self.passage_text, self.passage_meta, strict=True)
+                if meta.get("kind") in PARAPHRASE_KINDS
+            ]
+        )
         self.scope_cache.save()  # examples added since the last ingest are embedded once
-        self.scope = ScopeGate(inside, outside, examples.redirects, examples.threshold)
+        self.scope = ScopeGate(
+            inside,
+            outside,
+            examples.redirects,
+            examples.threshold,
+            anchors=anchors,
+            paraphrase=examples.paraphrase,
+        )
 
     def questions_matrix(self) -> np.ndarray:
         """The vectors of every way leaders ask for a document (front-matter `questions`)."""

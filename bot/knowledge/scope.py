@@ -41,6 +41,7 @@ REDIRECTS = (
     "general",
 )
 DEFAULT_THRESHOLD = 0.5
+DEFAULT_PARAPHRASE = 0.85
 NEIGHBOURS = 5
 
 
@@ -50,6 +51,7 @@ class ScopeExamples:
     outside: tuple[str, ...]
     redirects: tuple[str, ...]  # one per `outside` example
     threshold: float
+    paraphrase: float = DEFAULT_PARAPHRASE
 
 
 def _questions(path: Path) -> list[dict]:
@@ -64,9 +66,9 @@ def load_examples(scope_dir: Path) -> ScopeExamples:
     outside = _questions(scope_dir / "offtopic.yaml")
     inside = _questions(scope_dir / "inscope_boundary.yaml")
     gate = scope_dir / "gate.yaml"
-    threshold = DEFAULT_THRESHOLD
-    if gate.exists():
-        threshold = float((read_yaml(gate.read_text("utf-8")) or {}).get("threshold", 0.5))
+    settings = (read_yaml(gate.read_text("utf-8")) or {}) if gate.exists() else {}
+    threshold = float(settings.get("threshold", DEFAULT_THRESHOLD))
+    paraphrase = float(settings.get("paraphrase_similarity", DEFAULT_PARAPHRASE))
     return ScopeExamples(
         inside=tuple(str(q["q"]) for q in inside),
         outside=tuple(str(q["q"]) for q in outside),
@@ -75,6 +77,7 @@ def load_examples(scope_dir: Path) -> ScopeExamples:
             for q in outside
         ),
         threshold=threshold,
+        paraphrase=paraphrase,
     )
 
 
@@ -120,6 +123,16 @@ def scope_texts(settings: Settings) -> list[str]:
     ]
 
 
+PARAPHRASE_KINDS = ("card", "question")
+
+
+def paraphrase_texts(vocabulary, passages) -> list[str]:
+    """How leaders ask for each document (its card and questions), read the way a question
+    is (organisation names as their group): the scope gate's paraphrase anchors. Ingest
+    keeps their vectors in the embedding cache, so a start only looks them up."""
+    return [vocabulary.normalise(p.text) for p in passages if p.kind in PARAPHRASE_KINDS]
+
+
 @dataclass(frozen=True)
 class ScopeVerdict:
     in_scope: bool
@@ -151,7 +164,13 @@ def fit_logistic(
 
 
 class ScopeGate:
-    """Trained once per index load from vectors the caller supplies."""
+    """Trained once per index load from vectors the caller supplies.
+
+    The regression draws one smooth line, and near the line it can decline a question that is
+    almost word for word one of the ways leaders ask for a document ("what is a section 75
+    agreement": the off-topic side holds legal and finance questions about section 75). So a
+    question at least `paraphrase` similar to one of `anchors` (the documents' own questions
+    and cards) is in scope whatever the regression says: a curator has said it is."""
 
     def __init__(
         self,
@@ -160,10 +179,15 @@ class ScopeGate:
         redirects: tuple[str, ...],
         threshold: float = DEFAULT_THRESHOLD,
         l2: float = 1.0,
+        *,
+        anchors: np.ndarray | None = None,
+        paraphrase: float = DEFAULT_PARAPHRASE,
     ) -> None:
         self.threshold = threshold
         self.redirects = redirects
         self.outside = outside
+        self.anchors = anchors if anchors is not None else np.zeros((0, inside.shape[1]))
+        self.paraphrase = paraphrase
         self.trained = len(inside) > 0 and len(outside) > 0
         if self.trained:
             features = np.vstack([inside, outside]).astype(np.float64)
@@ -182,9 +206,12 @@ class ScopeGate:
         votes = Counter(self.redirects[i] for i in nearest)
         return votes.most_common(1)[0][0]
 
+    def paraphrases_a_document(self, vector: np.ndarray) -> bool:
+        return bool(len(self.anchors)) and float((self.anchors @ vector).max()) >= self.paraphrase
+
     def judge(self, vector: np.ndarray, threshold: float | None = None) -> ScopeVerdict:
         probability = self.probability(vector)
         cut = self.threshold if threshold is None else threshold
-        if probability >= cut:
+        if probability >= cut or self.paraphrases_a_document(vector):
             return ScopeVerdict(True, probability, "")
         return ScopeVerdict(False, probability, self.redirect_for(vector))
