@@ -84,3 +84,13 @@ def select(questions, *, kind: str | None = None, split: str | None = None, labe
         and (split is None or q.split == split)
         and (not labelled or q.docs)
     ]
+
+
+@lru_cache(maxsize=1)
+def load_second_reader(eval_dir: Path = EVAL_DIR) -> dict[str, dict[str, str]]:
+    """A blind second reader's verdicts (good, partial, no) on each question's pooled
+    documents, by question key (`second_reader.yaml`); empty when the file is absent."""
+    path = eval_dir / "second_reader.yaml"
+    if not path.exists():
+        return {}
+    return yaml.safe_load(path.read_text("utf-8")).get("judgements", {})

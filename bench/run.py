@@ -59,7 +59,7 @@ def retrieval_section() -> dict:
     """Retrieval v1 (kept as the baseline) and v2 side by side on the test split, plus the
     scope gate, the shape of answers, conversation, refusals and latency."""
     from bench.baseline_v1 import RetrieverV1, compose_v1
-    from bench.evalset import load_eval, select
+    from bench.evalset import load_eval, load_second_reader, select
     from bench.quality import (
         adversarial_handled,
         answer_shape,
@@ -103,6 +103,7 @@ def retrieval_section() -> dict:
             for name, found in ranked.items()
         }
         quality = {name: rank_table(found) for name, found in rows.items()}
+        second = _second_reading(load_second_reader(), test_on, ranked["v2"])
         intervals = [
             _ci(metric, [r[metric] for r in rows["v1"]], [r[metric] for r in rows["v2"]])
             for metric in ("hit@1", "hit@3", "mrr", "ndcg@5", "p@3")
@@ -208,6 +209,7 @@ def retrieval_section() -> dict:
         "test_questions": len(test_on),
         "quality_test": quality,
         "quality_test_v2_single_signals": modes,
+        "second_reader_test": second,
         "v2_minus_v1": intervals,
         "v1_threshold_calibrated_on_dev": v1_threshold,
         "scope_test": scope,
@@ -229,6 +231,34 @@ def retrieval_section() -> dict:
     return result
 
 
+def _second_reading(verdicts: dict, questions, ranked) -> dict:
+    """How the labels and v2's ranking look to a blind second reader (`second_reader.yaml`):
+    how the reader judged the labelled documents, how many of the reader's good documents
+    the labels hold, and v2's ranks when "acceptable" is the reader's good (or good or
+    partial) instead of labels.yaml."""
+    from bench.quality import per_question, rank_table
+
+    judged = [(q, r, verdicts[q.key]) for q, r in zip(questions, ranked, strict=True)
+              if q.key in verdicts]  # fmt: skip
+    if not judged:
+        return {}
+    labelled = [v.get(d, "unjudged") for q, _, v in judged for d in q.docs]
+    good = [(d, q) for q, _, v in judged for d, said in v.items() if said == "good"]
+    return {
+        "questions": len(judged),
+        "labels_judged": {
+            said: labelled.count(said) / len(labelled) for said in ("good", "partial", "no")
+        },
+        "reader_good_within_labels": sum(d in q.docs for d, q in good) / max(1, len(good)),
+        "v2_by_reader_good": rank_table(
+            [per_question(r, tuple(d for d, s in v.items() if s == "good")) for _, r, v in judged]
+        ),
+        "v2_by_reader_good_or_partial": rank_table(
+            [per_question(r, tuple(d for d, s in v.items() if s != "no")) for _, r, v in judged]
+        ),
+    }
+
+
 def _print_retrieval(result: dict) -> None:
     quality = result["quality_test"]
     table = Table(
@@ -244,6 +274,18 @@ def _print_retrieval(result: dict) -> None:
             f"v2 {mode} only", *(f"{m[k]:.3f}" for k in ("hit@1", "hit@3", "mrr", "ndcg@5", "p@3"))
         )
     console.print(table)
+    second = result.get("second_reader_test")
+    if second:
+        labels = second["labels_judged"]
+        good, either = second["v2_by_reader_good"], second["v2_by_reader_good_or_partial"]
+        console.print(
+            f"A blind second reader ({second['questions']} test questions, pooled): labelled "
+            f"documents judged good {labels['good']:.0%}, partial {labels['partial']:.0%}, no "
+            f"{labels['no']:.0%}; {second['reader_good_within_labels']:.0%} of the reader's good "
+            f"documents are labelled. v2 by the reader's good: hit@1 {good['hit@1']:.3f}, hit@3 "
+            f"{good['hit@3']:.3f}; by good or partial: hit@1 {either['hit@1']:.3f}, hit@3 "
+            f"{either['hit@3']:.3f}"
+        )
     for ci in result["v2_minus_v1"]:
         low, high = ci["ci95"]
         console.print(
