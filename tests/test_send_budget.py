@@ -8,12 +8,12 @@ import time
 from collections import Counter
 
 import pytest
-from sqlalchemy import event
 
 from bot.db.engine import get_engine
 from bot.services.send_budget import reserve
 from bot.settings import REPO_ROOT
 from tests.conftest import make_settings
+from tests.support.statements import statements_run
 
 # Slow tier: concurrent senders and replica processes share the send budget in real time.
 pytestmark = pytest.mark.slow
@@ -86,14 +86,9 @@ def test_one_channel_gets_about_one_message_a_second(tmp_path):
 def test_the_budget_costs_about_one_statement_per_send_when_it_does_not_bind(tmp_path):
     settings = make_settings(tmp_path, SLACK_SENDS_PER_SECOND="5000")
     reserve(settings, "T1", "C-warm")
-    statements = []
-    listener = lambda *args: statements.append(args[2])  # noqa: E731
-    event.listen(get_engine(settings), "before_cursor_execute", listener)
-    try:
+    with statements_run(settings) as statements:
         for n in range(64):
             reserve(settings, "T1", f"D{n}")
-    finally:
-        event.remove(get_engine(settings), "before_cursor_execute", listener)
     # One insert for each channel's second, and the workspace's slots a batch at a time.
     assert len(statements) <= 64 * 1.25
     assert sum(1 for s in statements if "rate_windows" in s) == len(statements)
@@ -103,6 +98,7 @@ REPLICA = """
 import json, sys, time
 from bot.services.send_budget import reserve
 from tests.conftest import make_settings
+from tests.support.statements import statements_run
 settings = make_settings(sys.argv[1], DATABASE_URL=sys.argv[2], SLACK_SENDS_PER_SECOND="20")
 reserve(settings, "T9", "warm-" + sys.argv[3])
 time.sleep(max(0.0, float(sys.argv[4]) - time.time()))
@@ -184,13 +180,8 @@ def test_a_fan_out_takes_its_channels_seconds_in_one_statement_and_each_once(tmp
     settings = make_settings(tmp_path, SLACK_SENDS_PER_SECOND="5000")
     reserve(settings, "T1", "C-warm")
     channels = [("T1", f"D{n}") for n in range(8)]
-    statements = []
-    listener = lambda *args: statements.append(args[2])  # noqa: E731
-    event.listen(get_engine(settings), "before_cursor_execute", listener)
-    try:
+    with statements_run(settings) as statements:
         second, held = take_channel_seconds(settings, [*channels, ("T1", "D0")])
-    finally:
-        event.remove(get_engine(settings), "before_cursor_execute", listener)
     assert len(statements) == 1  # eight channels' seconds in one statement
     assert held == set(channels)  # the channel listed twice is granted once
     rows = channel_rows(settings, [f"ch:T1:D{n}" for n in range(8)])

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import and_, bindparam, or_, select, update
 
-from bot.db.engine import session_scope
+from bot.db.engine import get_ephemeral_engine, session_scope
 from bot.db.models import CheckIn, Leader, utcnow
 from bot.db.next_due import next_due_of
 from bot.reflection.leaders import focus_of, schedule_of
@@ -268,24 +268,31 @@ def claim_sendable(settings: Settings, claimant: str, limit: int = CLAIM_BATCH) 
         return claimed
 
 
+_CHECKINS = CheckIn.__table__
+# Built once: renewing runs before every few sends.
+_RENEW = (
+    update(_CHECKINS)
+    .where(
+        _CHECKINS.c.id.in_(bindparam("ids", expanding=True)),
+        _CHECKINS.c.status == CheckInStatus.CLAIMED,
+        _CHECKINS.c.claimed_by == bindparam("claimant"),
+    )
+    .values(claimed_at=bindparam("now"))
+    .returning(_CHECKINS.c.id)
+)
+
+
 def renew_claims(settings: Settings, ids: list[int], claimant: str) -> set[int]:
     """Refresh our claims just before sending them; returns the ids still ours.
 
     A claim only goes stale after STALE_CLAIM_SECONDS without this renewal, so a slow but
     living sender keeps its rows, and a dead one's rows pass to another replica. Renewing a
     small group at a time keeps the gap between renewal and send far below that."""
-    with session_scope(settings) as session:
+    if not ids:
+        return set()
+    with get_ephemeral_engine(settings).begin() as connection:
         return set(
-            session.scalars(
-                update(CheckIn)
-                .where(
-                    CheckIn.id.in_(ids),
-                    CheckIn.status == CheckInStatus.CLAIMED,
-                    CheckIn.claimed_by == claimant,
-                )
-                .values(claimed_at=utcnow())
-                .returning(CheckIn.id)
-            )
+            connection.scalars(_RENEW, {"ids": list(ids), "claimant": claimant, "now": utcnow()})
         )
 
 

@@ -26,7 +26,7 @@ from concurrent.futures import Future
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from bot.db.engine import get_engine
+from bot.db.engine import get_ephemeral_engine
 from bot.db.models import RateWindow
 from bot.settings import Settings
 
@@ -118,7 +118,7 @@ def _insert_new(settings: Settings, rows: set[tuple[str, dt.datetime]]) -> set:
     """Insert these (key, window) rows with a count of one; returns those that were new.
 
     Many rows go as one statement (SQLAlchemy's insertmanyvalues), in one transaction."""
-    engine = get_engine(settings)
+    engine = get_ephemeral_engine(settings)
     with engine.begin() as connection:
         return {
             (key, window)
@@ -184,7 +184,7 @@ def _take_slots(settings: Settings, key: str, start: float, limit: int, want: in
     window = {"key": key, "window": _window(start)}
     for _ in range(4):
         try:
-            with get_engine(settings).begin() as connection:
+            with get_ephemeral_engine(settings).begin() as connection:
                 taken = connection.execute(
                     _ADD_IF_FITS, {**window, "want": want, "limit": limit}
                 ).rowcount

@@ -162,7 +162,8 @@ def post(
     team_id = team_id if team_id is not None else _team_of(client)
     error, transient, wait = "", False, 0.0
     for attempt in range(settings.outbox_attempts):
-        time.sleep(wait)
+        if wait:
+            time.sleep(wait)  # not sleep(0): that hands the GIL to another thread for nothing
         wait = _backoff(settings, attempt)
         try:
             if maybe_sent:
