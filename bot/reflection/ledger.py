@@ -254,17 +254,13 @@ def claim_sendable(settings: Settings, claimant: str, limit: int = CLAIM_BATCH) 
         claimed = []
         for start in range(0, len(ids), 1000):
             rows = session.execute(
-                select(CheckIn, Leader)
+                select(CheckIn.id, CheckIn.question_id, CheckIn.attempts, CheckIn.due_at, Leader)
                 .join(Leader, Leader.id == CheckIn.leader_id)
                 .where(CheckIn.id.in_(ids[start : start + 1000]))
             ).all()
-            for checkin, leader in rows:
+            for checkin_id, question_id, attempts, due_at, leader in rows:
                 session.expunge(leader)
-                claimed.append(
-                    Sendable(
-                        checkin.id, checkin.question_id, checkin.attempts, checkin.due_at, leader
-                    )
-                )
+                claimed.append(Sendable(checkin_id, question_id, attempts, due_at, leader))
         return claimed
 
 
