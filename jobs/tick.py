@@ -38,6 +38,7 @@ from bot.reflection.ledger import (
 )
 from bot.reflection.prompts import question_by_id
 from bot.schedule import next_local
+from bot.services.send_budget import take_channel_seconds
 from bot.settings import Settings
 from bot.slack.client import TeamClients
 from bot.slack.outbox import MAX_ATTEMPTS, post, send_once
@@ -166,13 +167,28 @@ RENEW_GROUP = 8
 def _send_group(
     settings: Settings, group: list[Sendable], now, clients: TeamClients, claimant: str
 ) -> list[dict]:
-    """Renew a few claims, then send them; rows taken over as stale are left to their taker."""
+    """Renew a few claims, then send them; rows taken over as stale are left to their taker.
+
+    The DMs' seconds in the posting budget are taken for the whole group in one write."""
     ours = renew_claims(settings, [item.checkin_id for item in group], claimant)
     renewed_at = time.monotonic()
+    mine = [item for item in group if item.checkin_id in ours]
+    second, held = take_channel_seconds(
+        settings, [(item.leader.team_id, item.leader.slack_user_id) for item in mine]
+    )
     outcomes = (
-        send_checkin(settings, item, now, clients, claimant, renewed_at)
-        for item in group
-        if item.checkin_id in ours
+        send_checkin(
+            settings,
+            item,
+            now,
+            clients,
+            claimant,
+            renewed_at,
+            channel_second=second
+            if (item.leader.team_id, item.leader.slack_user_id) in held
+            else None,
+        )
+        for item in mine
     )
     return [outcome for outcome in outcomes if outcome is not None]
 
@@ -184,10 +200,12 @@ def send_checkin(
     clients: TeamClients,
     claimant: str | None = None,
     renewed_at: float | None = None,
+    channel_second: float | None = None,
 ) -> dict | None:
     """Send one check-in DM; returns what to record, or None when it could not go.
 
-    `renewed_at` (monotonic) is when the claimant last renewed this claim, if it just did."""
+    `renewed_at` (monotonic) is when the claimant last renewed this claim, if it just did;
+    `channel_second`, the second already taken for the DM in the posting budget, if any."""
     now = now or utcnow()
     leader = item.leader
     client = clients.for_team(leader.team_id)
@@ -226,6 +244,7 @@ def send_checkin(
         reference={"checkin_id": item.checkin_id},
         final=item.attempts >= MAX_ATTEMPTS,
         still_ours=still_ours if claimant else None,
+        channel_second=channel_second,
         channel=leader.slack_user_id,
         text=text,
         blocks=blocks,

@@ -17,6 +17,7 @@ from bot.reflection.ledger import plan_checkins
 from bot.slack.client import TeamClients
 from jobs.tick import run_tick
 from tests.slack_fixtures import running_tandem
+from tests.support.statements import statements_run
 from tests.support.waiting import settle, wait_until
 
 # Slow tier: check-ins end to end through Bolt, the tick and the CLI.
@@ -580,25 +581,14 @@ def test_a_sender_slowed_past_half_the_stale_time_does_not_post_a_claim_taken_ov
 
 
 def test_delivery_writes_the_ledger_in_batches_not_once_per_send(slack):
-    from sqlalchemy import event
-
     users = [f"U{n}" for n in range(1, 7)]
     for n, user in enumerate(users):
         if n >= 2:
             slack.ws.add_user(user, name=f"Person {user}", tz="Europe/London")
         join(slack, user=user, day="mon", local_time="09:00")
-    statements = []
-
-    def listener(_conn, _cursor, statement, *_args):
-        if statement.lstrip().upper().startswith("UPDATE CHECKINS"):
-            statements.append(statement)
-
-    engine = get_engine(slack.settings)
-    event.listen(engine, "before_cursor_execute", listener)
-    try:
+    with statements_run(slack.settings) as statements:
         assert tick(slack, MONDAY_0900_GMT)["checkins"] == 6
-    finally:
-        event.remove(engine, "before_cursor_execute", listener)
+    statements = [s for s in statements if s.lstrip().upper().startswith("UPDATE CHECKINS")]
     assert all(len(checkin_messages(slack, user)) == 1 for user in users)
     # Claim, renew the group, record the sends: the same few statements for any batch size.
     assert len(statements) <= 3

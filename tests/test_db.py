@@ -83,3 +83,28 @@ def test_a_leader_view_copies_every_column_of_the_row(settings):
     assert view.next_due_at is not None  # worked out when the row was written
     with pytest.raises(FrozenInstanceError):
         view.day = "fri"
+
+
+def test_ephemeral_writes_skip_only_the_fsync_on_sqlite_and_land_in_the_same_database(tmp_path):
+    """The posting budget's windows and claim renewals commit without an fsync on SQLite;
+    everything else keeps the ordinary, fully synced commits. Both see the same rows."""
+    from bot.db.engine import get_ephemeral_engine
+
+    settings = make_settings(tmp_path)
+    ordinary, ephemeral = get_engine(settings), get_ephemeral_engine(settings)
+    if ordinary.dialect.name != "sqlite":
+        assert ephemeral is ordinary
+        return
+    assert ephemeral is not ordinary and ephemeral is get_ephemeral_engine(settings)
+    with ordinary.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL
+    with ephemeral.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL
+        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+    with ephemeral.begin() as connection:
+        connection.execute(
+            text("INSERT INTO rate_windows VALUES ('ch:T1:D1', '2026-11-30 09:00:00.000000', 1)")
+        )
+    with ordinary.connect() as connection:
+        assert connection.execute(text("SELECT count FROM rate_windows")).scalar() == 1
+    dispose_engines()

@@ -8,12 +8,12 @@ import time
 from collections import Counter
 
 import pytest
-from sqlalchemy import event
 
 from bot.db.engine import get_engine
 from bot.services.send_budget import reserve
 from bot.settings import REPO_ROOT
 from tests.conftest import make_settings
+from tests.support.statements import statements_run
 
 # Slow tier: concurrent senders and replica processes share the send budget in real time.
 pytestmark = pytest.mark.slow
@@ -86,14 +86,9 @@ def test_one_channel_gets_about_one_message_a_second(tmp_path):
 def test_the_budget_costs_about_one_statement_per_send_when_it_does_not_bind(tmp_path):
     settings = make_settings(tmp_path, SLACK_SENDS_PER_SECOND="5000")
     reserve(settings, "T1", "C-warm")
-    statements = []
-    listener = lambda *args: statements.append(args[2])  # noqa: E731
-    event.listen(get_engine(settings), "before_cursor_execute", listener)
-    try:
+    with statements_run(settings) as statements:
         for n in range(64):
             reserve(settings, "T1", f"D{n}")
-    finally:
-        event.remove(get_engine(settings), "before_cursor_execute", listener)
     # One insert for each channel's second, and the workspace's slots a batch at a time.
     assert len(statements) <= 64 * 1.25
     assert sum(1 for s in statements if "rate_windows" in s) == len(statements)
@@ -103,6 +98,7 @@ REPLICA = """
 import json, sys, time
 from bot.services.send_budget import reserve
 from tests.conftest import make_settings
+from tests.support.statements import statements_run
 settings = make_settings(sys.argv[1], DATABASE_URL=sys.argv[2], SLACK_SENDS_PER_SECOND="20")
 reserve(settings, "T9", "warm-" + sys.argv[3])
 time.sleep(max(0.0, float(sys.argv[4]) - time.time()))
@@ -163,3 +159,76 @@ def test_a_budget_that_does_not_divide_into_fifths_is_used_in_full(tmp_path):
     assert max(count for _s, count in per_second) <= 9
     full = [count for _s, count in per_second[1:-1]]  # whole seconds between the first and last
     assert full and min(full) >= 8, per_second
+
+
+def channel_rows(settings, keys) -> Counter:
+    """Channel seconds counted in the shared table, by channel key."""
+    from sqlalchemy import select
+
+    from bot.db.engine import session_scope
+    from bot.db.models import RateWindow
+
+    with session_scope(settings) as session:
+        return Counter(
+            session.scalars(select(RateWindow.user_key).where(RateWindow.user_key.in_(keys)))
+        )
+
+
+def test_a_fan_out_takes_its_channels_seconds_in_one_statement_and_each_once(tmp_path):
+    from bot.services.send_budget import take_channel_seconds
+
+    settings = make_settings(tmp_path, SLACK_SENDS_PER_SECOND="5000")
+    reserve(settings, "T1", "C-warm")
+    channels = [("T1", f"D{n}") for n in range(8)]
+    with statements_run(settings) as statements:
+        second, held = take_channel_seconds(settings, [*channels, ("T1", "D0")])
+    assert len(statements) == 1  # eight channels' seconds in one statement
+    assert held == set(channels)  # the channel listed twice is granted once
+    rows = channel_rows(settings, [f"ch:T1:D{n}" for n in range(8)])
+    assert rows == Counter({f"ch:T1:D{n}": 1 for n in range(8)})
+    assert second == float(int(second))
+
+
+def test_a_second_another_replica_holds_is_not_granted_to_a_fan_out(tmp_path):
+    import datetime as dt
+
+    from sqlalchemy import insert
+
+    from bot.db.models import RateWindow
+    from bot.services.send_budget import take_channel_seconds
+
+    settings = make_settings(tmp_path, SLACK_SENDS_PER_SECOND="5000")
+    now = int(time.time())
+    # Another replica holds D1's seconds from now on (a few, so the test's own second is one).
+    with get_engine(settings).begin() as connection:
+        connection.execute(
+            insert(RateWindow),
+            [
+                {
+                    "user_key": "ch:T1:D1",
+                    "window_start": dt.datetime.fromtimestamp(now + n, dt.UTC).replace(tzinfo=None),
+                    "count": 1,
+                }
+                for n in range(5)
+            ],
+        )
+    _second, held = take_channel_seconds(settings, [("T1", "D0"), ("T1", "D1"), ("T1", "D2")])
+    assert held == {("T1", "D0"), ("T1", "D2")}
+
+
+def test_a_send_in_the_second_its_fan_out_took_does_not_take_it_again(tmp_path):
+    from bot.services.send_budget import take_channel_seconds
+
+    settings = make_settings(tmp_path, SLACK_SENDS_PER_SECOND="5000")
+    reserve(settings, "T1", "C-warm")
+    channels = [("T1", f"D{n}") for n in range(64)]
+    second, held = take_channel_seconds(settings, channels)
+    assert held == set(channels)
+    for team, channel in channels:
+        reserve(settings, team, channel, held_second=second)
+    # Each channel was counted once in `second`; only a send that found the second over (a
+    # slow machine) took one of its own, in a later second.
+    rows = channel_rows(settings, [f"ch:T1:D{n}" for n in range(64)])
+    assert set(rows) == {f"ch:T1:D{n}" for n in range(64)}
+    assert max(rows.values()) <= 2
+    assert sum(rows.values()) < 64 * 2  # not all taken twice: the held second was used

@@ -31,7 +31,7 @@ def alembic_config(url: str) -> Config:
     return config
 
 
-def _make_engine(url: str) -> Engine:
+def _make_engine(url: str, synchronous: str = "FULL") -> Engine:
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
@@ -46,6 +46,7 @@ def _make_engine(url: str) -> Engine:
             cursor.execute("PRAGMA foreign_keys=ON")
             # Deleted rows are overwritten with zeros, not left in free pages for `strings`.
             cursor.execute("PRAGMA secure_delete=ON")
+            cursor.execute(f"PRAGMA synchronous={synchronous}")
             cursor.close()
 
         return engine
@@ -111,6 +112,27 @@ def get_engine(settings: Settings, migrate: bool = True) -> Engine:
                 upgrade(engine)
             _engines[url] = engine
         return engine
+
+
+EPHEMERAL = "#ephemeral"
+
+
+def get_ephemeral_engine(settings: Settings) -> Engine:
+    """For writes whose loss in a power cut or an OS crash does no harm, made many times a
+    second: the posting budget's windows (only the current second counts) and renewals of
+    send claims (a claim whose renewal is lost goes stale and is claimed again, looking in
+    the DM first). On SQLite its commits skip the fsync (synchronous=NORMAL in WAL mode:
+    still atomic and consistent, and made durable by the next ordinary commit); on
+    PostgreSQL, and for an in-memory SQLite, it is the ordinary engine."""
+    engine = get_engine(settings)
+    url = settings.resolved_database_url
+    if engine.dialect.name != "sqlite" or url.split("///", 1)[-1] in ("", ":memory:"):
+        return engine
+    with _lock:
+        ephemeral = _engines.get(url + EPHEMERAL)
+        if ephemeral is None:
+            ephemeral = _engines[url + EPHEMERAL] = _make_engine(url, synchronous="NORMAL")
+        return ephemeral
 
 
 def dispose_engines() -> None:

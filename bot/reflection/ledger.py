@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import and_, bindparam, or_, select, update
 
-from bot.db.engine import session_scope
+from bot.db.engine import get_ephemeral_engine, session_scope
 from bot.db.models import CheckIn, Leader, utcnow
 from bot.db.next_due import next_due_of
 from bot.reflection.leaders import focus_of, schedule_of
@@ -254,18 +254,28 @@ def claim_sendable(settings: Settings, claimant: str, limit: int = CLAIM_BATCH) 
         claimed = []
         for start in range(0, len(ids), 1000):
             rows = session.execute(
-                select(CheckIn, Leader)
+                select(CheckIn.id, CheckIn.question_id, CheckIn.attempts, CheckIn.due_at, Leader)
                 .join(Leader, Leader.id == CheckIn.leader_id)
                 .where(CheckIn.id.in_(ids[start : start + 1000]))
             ).all()
-            for checkin, leader in rows:
+            for checkin_id, question_id, attempts, due_at, leader in rows:
                 session.expunge(leader)
-                claimed.append(
-                    Sendable(
-                        checkin.id, checkin.question_id, checkin.attempts, checkin.due_at, leader
-                    )
-                )
+                claimed.append(Sendable(checkin_id, question_id, attempts, due_at, leader))
         return claimed
+
+
+_CHECKINS = CheckIn.__table__
+# Built once: renewing runs before every few sends.
+_RENEW = (
+    update(_CHECKINS)
+    .where(
+        _CHECKINS.c.id.in_(bindparam("ids", expanding=True)),
+        _CHECKINS.c.status == CheckInStatus.CLAIMED,
+        _CHECKINS.c.claimed_by == bindparam("claimant"),
+    )
+    .values(claimed_at=bindparam("now"))
+    .returning(_CHECKINS.c.id)
+)
 
 
 def renew_claims(settings: Settings, ids: list[int], claimant: str) -> set[int]:
@@ -274,18 +284,11 @@ def renew_claims(settings: Settings, ids: list[int], claimant: str) -> set[int]:
     A claim only goes stale after STALE_CLAIM_SECONDS without this renewal, so a slow but
     living sender keeps its rows, and a dead one's rows pass to another replica. Renewing a
     small group at a time keeps the gap between renewal and send far below that."""
-    with session_scope(settings) as session:
+    if not ids:
+        return set()
+    with get_ephemeral_engine(settings).begin() as connection:
         return set(
-            session.scalars(
-                update(CheckIn)
-                .where(
-                    CheckIn.id.in_(ids),
-                    CheckIn.status == CheckInStatus.CLAIMED,
-                    CheckIn.claimed_by == claimant,
-                )
-                .values(claimed_at=utcnow())
-                .returning(CheckIn.id)
-            )
+            connection.scalars(_RENEW, {"ids": list(ids), "claimant": claimant, "now": utcnow()})
         )
 
 

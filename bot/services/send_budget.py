@@ -9,7 +9,10 @@ Every slot is counted in the shared table before it is used, so replicas togethe
 exceed the budget. A process reserves workspace slots several at a time and hands them to
 its own senders until the window ends (a slot left over is simply not used); channels'
 seconds are written for all of a process's waiting senders at once. So the budget costs a
-fraction of a write per send instead of several.
+fraction of a write per send instead of several. A fan-out to distinct channels (a tick's
+DMs) takes this second for a whole group of them in one statement ahead of sending
+(`take_channel_seconds`), and a send whose second is still that one does not take it again.
+The statements are built once, not per send.
 """
 
 from __future__ import annotations
@@ -20,10 +23,10 @@ import threading
 import time
 from concurrent.futures import Future
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from bot.db.engine import get_engine
+from bot.db.engine import get_ephemeral_engine
 from bot.db.models import RateWindow
 from bot.settings import Settings
 
@@ -35,6 +38,8 @@ RESERVE_BATCH = 16
 _held_lock = threading.Lock()
 # (database, key) -> (window start, slots reserved in the table and not yet used)
 _held: dict[tuple[str, str], tuple[float, int]] = {}
+# (database, key) -> held while one sender reserves a batch of slots for the process
+_reserving: dict[tuple[str, str], threading.Lock] = {}
 
 
 def _window(start: float) -> dt.datetime:
@@ -44,19 +49,20 @@ def _window(start: float) -> dt.datetime:
 class _ChannelSeconds:
     """Takes channels' seconds for every sender of this process together (a group commit).
 
-    Each sender waiting for a channel's second joins the next write; the first to arrive
+    Each sender waiting for channels' seconds joins the next write; the first to arrive
     writes them all in one statement while later arrivals queue for the one after. Only the
     rows the statement inserted are granted, so a second another replica holds stays its."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._pending: list[tuple[Settings, str, dt.datetime, Future]] = []
+        self._pending: list[tuple[Settings, list[str], dt.datetime, Future]] = []
         self._writing = False
 
-    def take(self, settings: Settings, key: str, second: float) -> bool:
+    def take(self, settings: Settings, keys: list[str], second: float) -> set[str]:
+        """The keys (channels) whose `second` this process now holds."""
         wanted: Future = Future()
         with self._lock:
-            self._pending.append((settings, key, _window(second), wanted))
+            self._pending.append((settings, keys, _window(second), wanted))
             writer = not self._writing
             self._writing = True
         if writer:
@@ -75,70 +81,126 @@ class _ChannelSeconds:
                 by_database.setdefault(entry[0].resolved_database_url, []).append(entry)
             for entries in by_database.values():
                 try:
-                    granted = _insert_new(entries[0][0], {(k, w) for _, k, w, _ in entries})
+                    granted = _insert_new(
+                        entries[0][0], {(k, w) for _, keys, w, _ in entries for k in keys}
+                    )
                 except Exception as error:  # every waiting sender sees the failure
                     for *_, wanted in entries:
                         wanted.set_exception(error)
                     continue
-                for _, key, window, wanted in entries:
-                    wanted.set_result((key, window) in granted)
-                    granted.discard((key, window))  # one post per channel per second
+                for _, keys, window, wanted in entries:
+                    mine = {key for key in keys if (key, window) in granted}
+                    granted.difference_update((key, window) for key in mine)  # one post each
+                    wanted.set_result(mine)
+
+
+_RATE = RateWindow.__table__
+_statements: dict[str, object] = {}
+
+
+def _insert_statement(dialect: str):
+    """INSERT … ON CONFLICT DO NOTHING RETURNING the rows that were new, built once."""
+    statement = _statements.get(dialect)
+    if statement is None:
+        if dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert as dialect_insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert as dialect_insert
+        statement = _statements[dialect] = (
+            dialect_insert(_RATE)
+            .on_conflict_do_nothing(index_elements=["user_key", "window_start"])
+            .returning(_RATE.c.user_key, _RATE.c.window_start)
+        )
+    return statement
 
 
 def _insert_new(settings: Settings, rows: set[tuple[str, dt.datetime]]) -> set:
-    """Insert these (key, window) rows with a count of one; returns those that were new."""
-    engine = get_engine(settings)
-    if engine.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as dialect_insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert as dialect_insert
-    statement = (
-        dialect_insert(RateWindow)
-        .values([{"user_key": k, "window_start": w, "count": 1} for k, w in sorted(rows)])
-        .on_conflict_do_nothing(index_elements=["user_key", "window_start"])
-        .returning(RateWindow.user_key, RateWindow.window_start)
-    )
+    """Insert these (key, window) rows with a count of one; returns those that were new.
+
+    Many rows go as one statement (SQLAlchemy's insertmanyvalues), in one transaction."""
+    engine = get_ephemeral_engine(settings)
     with engine.begin() as connection:
-        return {(key, window) for key, window in connection.execute(statement)}
+        return {
+            (key, window)
+            for key, window in connection.execute(
+                _insert_statement(engine.dialect.name),
+                [{"user_key": k, "window_start": w, "count": 1} for k, w in sorted(rows)],
+            )
+        }
 
 
 _channel_seconds = _ChannelSeconds()
 
 
+def _channel_key(team_id: str, channel_id: str) -> str:
+    return f"ch:{team_id}:{channel_id}"[:64]
+
+
 def _take_channel(settings: Settings, key: str, second: float) -> bool:
     """The channel's one post this second, if nobody (on any replica) has taken it."""
-    return _channel_seconds.take(settings, key, second)
+    return bool(_channel_seconds.take(settings, [key], second))
+
+
+def take_channel_seconds(
+    settings: Settings, channels: list[tuple[str, str]]
+) -> tuple[float, set[tuple[str, str]]]:
+    """Ahead of a fan-out: this second for each of these (team id, channel id), in one write.
+
+    Returns the second and the channels granted; hand the second to `reserve` (as
+    `held_second`) for each granted channel. A send that is still in that second does not
+    take it again; one that is later takes its own. A channel listed twice is granted once.
+    With the budget off nothing is taken."""
+    if settings.slack_sends_per_second <= 0 or not channels:
+        return 0.0, set()
+    second = float(int(time.time()))
+    by_key = {_channel_key(team, channel): (team, channel) for team, channel in channels}
+    granted = _channel_seconds.take(settings, list(by_key), second)
+    return second, {by_key[key] for key in granted}
+
+
+_WHERE_WINDOW = (
+    _RATE.c.user_key == bindparam("key"),
+    _RATE.c.window_start == bindparam("window"),
+)
+# Add `want` if it still fits the window's limit; or, once it was read, only if unchanged.
+_ADD_IF_FITS = (
+    update(_RATE)
+    .where(*_WHERE_WINDOW, _RATE.c.count + bindparam("want") <= bindparam("limit"))
+    .values(count=_RATE.c.count + bindparam("want"))
+)
+_COUNTED = select(_RATE.c.count).where(*_WHERE_WINDOW)
+_OPEN = insert(_RATE).values(
+    user_key=bindparam("key"), window_start=bindparam("window"), count=bindparam("granted")
+)
+_ADD_IF_UNCHANGED = (
+    update(_RATE)
+    .where(*_WHERE_WINDOW, _RATE.c.count == bindparam("counted"))
+    .values(count=bindparam("total"))
+)
 
 
 def _take_slots(settings: Settings, key: str, start: float, limit: int, want: int) -> int:
     """Count up to `want` more posts in this window, within `limit`; returns how many."""
-    window = _window(start)
-    where = (RateWindow.user_key == key, RateWindow.window_start == window)
+    window = {"key": key, "window": _window(start)}
     for _ in range(4):
         try:
-            with get_engine(settings).begin() as connection:
+            with get_ephemeral_engine(settings).begin() as connection:
                 taken = connection.execute(
-                    update(RateWindow)
-                    .where(*where, RateWindow.count + want <= limit)
-                    .values(count=RateWindow.count + want)
+                    _ADD_IF_FITS, {**window, "want": want, "limit": limit}
                 ).rowcount
                 if taken:
                     return want
-                counted = connection.execute(select(RateWindow.count).where(*where)).scalar()
+                counted = connection.execute(_COUNTED, window).scalar()
                 if counted is None:
                     granted = min(want, limit)
-                    connection.execute(
-                        insert(RateWindow).values(user_key=key, window_start=window, count=granted)
-                    )
+                    connection.execute(_OPEN, {**window, "granted": granted})
                     return granted
                 granted = min(want, limit - counted)
                 if granted <= 0:
                     return 0  # this window is full
                 # Only what is left: if another sender took some meanwhile, look again.
                 if connection.execute(
-                    update(RateWindow)
-                    .where(*where, RateWindow.count == counted)
-                    .values(count=counted + granted)
+                    _ADD_IF_UNCHANGED, {**window, "counted": counted, "total": counted + granted}
                 ).rowcount:
                     return granted
         except IntegrityError:
@@ -154,32 +216,58 @@ def slice_limit(budget: int, slices: int, index: int) -> int:
 
 
 def _workspace_slot(settings: Settings, key: str, slices: int, budget: int) -> bool:
-    """One workspace slot in the current window: from this process's reserve, or a new batch."""
+    """One workspace slot in the current window: from this process's reserve, or a new batch.
+
+    One sender at a time reserves a batch for the process (the others wait for it and use
+    its slots), so a window's first sends do not each reserve a batch of their own."""
     index = int(time.time() * slices)
     start = index / slices
     per_slice = slice_limit(budget, slices, index)
     held_key = (settings.resolved_database_url, key)
+    if _use_held(held_key, start):
+        return True
+    with _reserving_lock(held_key):
+        if _use_held(held_key, start):  # another sender reserved while this one waited
+            return True
+        granted = _take_slots(settings, key, start, per_slice, min(per_slice, RESERVE_BATCH))
+        if not granted:
+            return False
+        with _held_lock:
+            held_start, left = _held.get(held_key, (0.0, 0))
+            if held_start < start:
+                _held[held_key] = (start, granted - 1)  # slots of an earlier window have lapsed
+            elif held_start == start:
+                _held[held_key] = (start, left + granted - 1)
+        return True
+
+
+def _use_held(held_key: tuple[str, str], start: float) -> bool:
+    """One of this process's reserved slots in the window starting at `start`, if any is left."""
     with _held_lock:
         held_start, left = _held.get(held_key, (0.0, 0))
         if held_start == start and left > 0:
             _held[held_key] = (start, left - 1)
             return True
-    granted = _take_slots(settings, key, start, per_slice, min(per_slice, RESERVE_BATCH))
-    if not granted:
-        return False
+    return False
+
+
+def _reserving_lock(held_key: tuple[str, str]) -> threading.Lock:
     with _held_lock:
-        held_start, left = _held.get(held_key, (0.0, 0))
-        if held_start < start:
-            _held[held_key] = (start, granted - 1)  # slots of an earlier window have lapsed
-        elif held_start == start:
-            _held[held_key] = (start, left + granted - 1)
-    return True
+        return _reserving.setdefault(held_key, threading.Lock())
 
 
-def reserve(settings: Settings, team_id: str, channel_id: str, max_wait: float = 120.0) -> float:
+def reserve(
+    settings: Settings,
+    team_id: str,
+    channel_id: str,
+    max_wait: float = 120.0,
+    held_second: float | None = None,
+) -> float:
     """Wait until one more message fits the channel's and the workspace's budget.
 
-    Returns the seconds waited. With SLACK_SENDS_PER_SECOND=0 the budget is off.
+    `held_second`: a second `take_channel_seconds` granted this channel; while it lasts the
+    channel's post is already counted. Returns the seconds waited. With
+    SLACK_SENDS_PER_SECOND=0 the budget is off.
     """
     budget = settings.slack_sends_per_second
     if budget <= 0:
@@ -192,7 +280,9 @@ def reserve(settings: Settings, team_id: str, channel_id: str, max_wait: float =
     while True:
         now = time.time()
         second = float(int(now))
-        if _take_channel(settings, f"ch:{team_id}:{channel_id}"[:64], second):
+        if second == held_second or _take_channel(
+            settings, _channel_key(team_id, channel_id), second
+        ):
             while not _workspace_slot(settings, workspace, slices, budget):
                 if time.monotonic() - started > max_wait:
                     return time.monotonic() - started  # let Slack's own 429 handling take over

@@ -139,6 +139,7 @@ def post(
     reference: dict | None = None,
     final: bool = True,
     still_ours: Callable[[], bool] | None = None,
+    channel_second: float | None = None,
     **message,
 ) -> Delivery:
     """Post one message through the outbox (see the module's docstring).
@@ -147,9 +148,10 @@ def post(
     {"key": key} (a fresh key when none is given, enough to settle one call's retries).
     `maybe_sent` says an earlier try may already have posted it. `still_ours`, checked after
     the wait for the send budget and just before each try, lets a ledger confirm (and renew)
-    its claim, so a sender too slow to keep it never posts over its successor. A failure is
-    recorded (by kind, channel and error only) when Slack refuses, or when retries run out
-    and `final`."""
+    its claim, so a sender too slow to keep it never posts over its successor.
+    `channel_second`: the second a fan-out already took for this channel (see
+    send_budget.take_channel_seconds). A failure is recorded (by kind, channel and error only)
+    when Slack refuses, or when retries run out and `final`."""
     if not message.get("metadata"):
         message["metadata"] = {
             "event_type": SEND_EVENT,
@@ -160,7 +162,8 @@ def post(
     team_id = team_id if team_id is not None else _team_of(client)
     error, transient, wait = "", False, 0.0
     for attempt in range(settings.outbox_attempts):
-        time.sleep(wait)
+        if wait:
+            time.sleep(wait)  # not sleep(0): that hands the GIL to another thread for nothing
         wait = _backoff(settings, attempt)
         try:
             if maybe_sent:
@@ -168,7 +171,7 @@ def post(
                 if found:
                     SENDS.labels(kind=kind, outcome="ok").inc()
                     return Delivery(channel=found[0], ts=found[1], fresh=False)
-            reserve(settings, team_id, channel)
+            reserve(settings, team_id, channel, held_second=channel_second)
             if still_ours is not None and not still_ours():
                 return Delivery(error="claim_lost")
             response = client.chat_postMessage(**message)
