@@ -1,10 +1,13 @@
 import json
 import shutil
 
+import numpy as np
 import pytest
 
+from bot.knowledge import scope
 from bot.knowledge.index import ingest
-from bot.knowledge.retrieval import Retriever, keywords_dir
+from bot.knowledge.retrieval import Retriever, keywords_dir, scope_fit_dir
+from bot.settings import REPO_ROOT
 from tests.support.cli import run_cli
 
 # Slow tier: fresh indexes and CLI processes per test.
@@ -172,6 +175,61 @@ def test_a_saved_keyword_index_is_never_used_for_changed_passages(small_kb):
     assert after.builds == 2
     top = after.search("zebracanary", k=3, mode="bm25").results[0]
     assert top.doc_id == changed.stem and top.score > 0
+
+
+def test_a_saved_scope_fit_judges_exactly_as_a_fresh_one(kb_settings, monkeypatch):
+    shutil.rmtree(scope_fit_dir(kb_settings), ignore_errors=True)
+    fitted = Retriever(kb_settings)
+    [saved] = list(scope_fit_dir(kb_settings).glob("*.npz"))
+
+    def no_fitting(*args, **kwargs):
+        raise AssertionError("fitted again although the saved fit matched")
+
+    monkeypatch.setattr(scope, "fit_logistic", no_fitting)
+    loaded = Retriever(kb_settings)
+    assert np.array_equal(loaded.scope.coef, fitted.scope.coef)
+    assert loaded.scope.bias == fitted.scope.bias
+    assert list(scope_fit_dir(kb_settings).glob("*.npz")) == [saved]
+    for question in (
+        "How do I rebuild trust with a partner organisation?",
+        "what is the NEWS2 escalation score",
+        "how do I reset my NHS email password",
+        "how do I handle a grievance about a manager in a partner trust",
+    ):
+        vector = fitted.encode_query(question)
+        assert loaded.scope.judge(vector) == fitted.scope.judge(vector)
+
+
+def test_a_saved_scope_fit_is_never_used_for_changed_examples(small_kb):
+    shutil.copytree(REPO_ROOT / "knowledge" / "scope", small_kb.knowledge_dir / "scope")
+    ingest(small_kb)
+    before = Retriever(small_kb)
+    [saved] = list(scope_fit_dir(small_kb).glob("*.npz"))
+    offtopic = small_kb.knowledge_dir / "scope" / "offtopic.yaml"
+    offtopic.write_text(
+        offtopic.read_text("utf-8").replace(
+            "questions:\n",
+            'questions:\n  - q: "how do I book the zebracanary room"\n    redirect: estates\n',
+            1,
+        ),
+        "utf-8",
+    )
+    scope.load_examples.cache_clear()  # the process read the examples before the change
+    after = Retriever(small_kb)
+    assert len(after.scope.outside) == len(before.scope.outside) + 1
+    assert [p.name for p in scope_fit_dir(small_kb).glob("*.npz")] != [saved.name]
+    inside = np.vstack(
+        [
+            after.matrix[after._groups["asked"]],
+            after.scope_cache.encode(
+                list(scope.load_examples(after.settings.knowledge_dir / "scope").inside)
+            ),
+        ]
+    )
+    features = np.vstack([inside, after.scope.outside]).astype(np.float64)
+    labels = np.concatenate([np.ones(len(inside)), np.zeros(len(after.scope.outside))])
+    coef, bias = scope.fit_logistic(features, labels)
+    assert np.array_equal(after.scope.coef, coef) and after.scope.bias == bias
 
 
 def test_a_start_from_the_snapshot_ranks_exactly_as_one_reading_chroma(kb_settings):

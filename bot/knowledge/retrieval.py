@@ -287,7 +287,13 @@ class Retriever:
         inside = np.vstack([inside_kb, self.scope_cache.encode(list(examples.inside))])
         outside = self.scope_cache.encode(list(examples.outside))
         self.scope_cache.save()  # examples added since the last ingest are embedded once
-        self.scope = ScopeGate(inside, outside, examples.redirects, examples.threshold)
+        self.scope = ScopeGate(
+            inside,
+            outside,
+            examples.redirects,
+            examples.threshold,
+            saved=scope_fit_dir(self.settings),
+        )
 
     def questions_matrix(self) -> np.ndarray:
         """The vectors of every way leaders ask for a document (front-matter `questions`)."""
@@ -456,6 +462,12 @@ def words_dir(settings: Settings):
     """Where the word vectors of the knowledge base are kept between starts."""
     index = settings.resolved_chroma_path
     return index.with_name(f"{index.name}-words")
+
+
+def scope_fit_dir(settings: Settings):
+    """Where the scope gate's fitted weights are kept between starts: beside the index."""
+    index = settings.resolved_chroma_path
+    return index.with_name(f"{index.name}-scope")
 
 
 def standardised(values: np.ndarray) -> np.ndarray:
