@@ -27,11 +27,15 @@ import Stemmer
 
 from bot.knowledge import snapshot
 from bot.knowledge.embedcache import CACHE_NAME, EmbeddingCache
-from bot.knowledge.embeddings import get_encoder
+from bot.knowledge.embeddings import get_encoder, load_encoder_in_background
 from bot.knowledge.keywords import content_key, load_or_build
 from bot.knowledge.scope import ScopeGate, ScopeVerdict, load_examples, scope_dir
 from bot.knowledge.vocabulary import load_vocabulary
-from bot.knowledge.wordvectors import get_word_encoder, load_or_embed
+from bot.knowledge.wordvectors import (
+    get_word_encoder,
+    load_or_embed,
+    load_word_encoder_in_background,
+)
 from bot.metrics import RETRIEVAL_SECONDS
 from bot.settings import Settings
 from bot.text import split_themes
@@ -144,7 +148,12 @@ class Retriever:
 
     def __init__(self, settings: Settings, collection=None) -> None:
         """`collection`: read this Chroma collection; by default the snapshot that ingest
-        wrote (`snapshot.py`), or the configured index when there is none."""
+        wrote (`snapshot.py`), or the configured index when there is none.
+
+        Both models start loading in the background first: every search needs them, and
+        reading the index meanwhile hides most of their load time."""
+        load_encoder_in_background()
+        load_word_encoder_in_background()
         self.settings = settings
         self.collection = collection
         self.vocabulary = load_vocabulary(settings.knowledge_dir / "vocabulary.yaml")
@@ -257,8 +266,12 @@ class Retriever:
     def _build_word_vectors(self) -> None:
         """Word vectors of how leaders ask for each document (card and questions)."""
         rows = np.flatnonzero(self._groups["asked"])
-        texts = [self.vocabulary.normalise(self.passage_text[r]) for r in rows]
-        self.word_matrix = load_or_embed(words_dir(self.settings), texts)
+        self.word_matrix = load_or_embed(
+            words_dir(self.settings),
+            [self.passage_text[r] for r in rows],
+            self.vocabulary.normalise,  # read the way questions are
+            self.vocabulary.fingerprint(),
+        )
         self.word_doc = self.passage_doc[rows]
         questions = self.passage_kind[rows] == KINDS.index("question")
         centres = np.zeros((len(self.doc_order), self.word_matrix.shape[1]), dtype=np.float32)

@@ -8,8 +8,11 @@ Nothing is downloaded: the files are read from the installed package and downloa
 switched off.
 
 Embedding the knowledge base's questions costs about half a second, so the vectors are kept
-on disk beside the vector index under a hash of exactly what was embedded (as the keyword
-indexes are): a saved file is only ever used for identical input, so it cannot be stale.
+on disk beside the vector index under a hash of exactly what was embedded: the texts and how
+they were read (the vocabulary), as the keyword indexes are. A saved file is only ever used
+for identical input, so it cannot be stale.
+
+Both models load on first use, or ahead of it in a thread (`LoadedOnce` in embeddings.py).
 """
 
 from __future__ import annotations
@@ -19,12 +22,13 @@ import importlib.metadata
 import importlib.util
 import logging
 import threading
-from functools import lru_cache
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
 from bot.knowledge.embedcache import write_atomically
+from bot.knowledge.embeddings import LoadedOnce
 
 log = logging.getLogger(__name__)
 MODEL = "l2_supercat"
@@ -56,24 +60,40 @@ class WordEncoder:
         return np.asarray(vectors, dtype=np.float32)
 
 
-@lru_cache(maxsize=1)
+_word_encoder = LoadedOnce(WordEncoder, "wordllama")
+
+
 def get_word_encoder() -> WordEncoder:
-    return WordEncoder()
+    """The process-wide word encoder (waits for a load already under way)."""
+    return _word_encoder.get()
 
 
-def _key(texts: list[str]) -> str:
+def load_word_encoder_in_background() -> None:
+    _word_encoder.start()
+
+
+def _key(texts: list[str], recipe: str) -> str:
     digest = hashlib.sha256(
-        f"{importlib.metadata.version('wordllama')}\n{MODEL}\n{DIMENSIONS}\n".encode()
+        f"{importlib.metadata.version('wordllama')}\n{MODEL}\n{DIMENSIONS}\n{recipe}\n".encode()
     )
     for text in texts:
         digest.update(b"\x00" + text.encode())
     return digest.hexdigest()[:32]
 
 
-def load_or_embed(directory: Path, texts: list[str]) -> np.ndarray:
+def load_or_embed(
+    directory: Path,
+    texts: list[str],
+    read: Callable[[str], str] | None = None,
+    recipe: str = "",
+) -> np.ndarray:
     """The texts' word vectors: saved ones when exactly these texts were embedded before,
-    otherwise freshly embedded and saved for next time (when the directory is writable)."""
-    path = directory / f"{_key(texts)}.npy"
+    otherwise freshly embedded and saved for next time (when the directory is writable).
+
+    `read`: how each text is read before it is embedded (e.g. the vocabulary's
+    `normalise`), with `recipe` naming exactly what it does; the key is over the texts as
+    given and the recipe, so a start need not read them all again to find saved vectors."""
+    path = directory / f"{_key(texts, recipe)}.npy"
     if path.is_file():
         try:
             saved = np.load(path, allow_pickle=False)
@@ -81,7 +101,7 @@ def load_or_embed(directory: Path, texts: list[str]) -> np.ndarray:
                 return saved
         except (OSError, ValueError) as error:  # unreadable: only slower, never wrong
             log.warning("saved word vectors unreadable (%s); embedding", type(error).__name__)
-    vectors = get_word_encoder().encode(texts)
+    vectors = get_word_encoder().encode([read(t) for t in texts] if read else texts)
     _save(directory, path, vectors)
     return vectors
 
