@@ -6,9 +6,6 @@ import json
 from typing import Annotated
 
 import typer
-from rich.markdown import Markdown
-from rich.panel import Panel
-from rich.text import Text
 
 from bot.cli.common import console, each_input
 from bot.settings import get_settings
@@ -46,6 +43,12 @@ def ask(
 
 
 def _print_answer(answer) -> None:
+    # Here, not at the top: rendering Markdown is only for people, and importing it costs
+    # a tenth of a second of every `tandem ask --json`.
+    from rich.markdown import Markdown
+    from rich.panel import Panel
+    from rich.text import Text
+
     from bot.services.safety import neutralise
 
     settings = get_settings()
