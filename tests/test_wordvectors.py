@@ -9,7 +9,13 @@ import pytest
 
 from bot.knowledge.retrieval import Retriever, words_dir
 from bot.knowledge.vocabulary import load_vocabulary
-from bot.knowledge.wordvectors import DIMENSIONS, WordEncoder, get_word_encoder, load_or_embed
+from bot.knowledge.wordvectors import (
+    DIMENSIONS,
+    MODEL,
+    WordEncoder,
+    get_word_encoder,
+    load_or_embed,
+)
 
 VOCABULARY = Path(__file__).resolve().parents[1] / "knowledge" / "vocabulary.yaml"
 
@@ -31,6 +37,35 @@ def test_the_word_model_loads_and_reads_meaning_with_no_network(monkeypatch):
     assert trust.shape == (DIMENSIONS,)
     assert abs(float(np.linalg.norm(trust)) - 1.0) < 1e-5
     assert float(trust @ rebuild) > float(trust @ payroll) + 0.1
+
+
+def test_the_word_vectors_are_exactly_the_wordllama_packages_own(kb_settings):
+    """WordEncoder runs WordLlama's inference without importing the package; its vectors
+    must be the package's, bit for bit, alone and in batches (padding is in the sums)."""
+    import importlib.util
+
+    from wordllama import WordLlama
+
+    package = Path(list(importlib.util.find_spec("wordllama").submodule_search_locations)[0])
+    model = WordLlama.load(config=MODEL, dim=DIMENSIONS, cache_dir=package, disable_download=True)
+    retriever = Retriever(kb_settings)
+    asked = [
+        retriever.vocabulary.normalise(text)
+        for text, meta in zip(retriever.passage_text, retriever.passage_meta, strict=True)
+        if meta["kind"] in ("card", "question")
+    ]
+    odd = [
+        " ",
+        "How do I rebuild trust with a partner organisation?",
+        "rank my team by how often they reply 🙂",
+        "Ça marche? Naïve café — “quotes” and 数字",
+        "word " * 3000,  # far longer than any question: no truncation
+        "x",
+    ]
+    encoder = WordEncoder()
+    for texts in (asked, odd, *([t] for t in odd), asked[:65], asked[7:71]):
+        expected = np.asarray(model.embed(texts, norm=True), dtype=np.float32)
+        assert np.array_equal(encoder.encode(texts), expected)
 
 
 def test_saved_word_vectors_are_reused_only_for_exactly_the_same_texts(tmp_path):
