@@ -23,6 +23,13 @@ def ask(
     as_json: Annotated[bool, typer.Option("--json", metavar="")] = False,
 ) -> None:
     """Ask for guidance. With no question, starts an interactive session."""
+    from bot.knowledge.embeddings import load_encoder_in_background
+    from bot.knowledge.wordvectors import load_word_encoder_in_background
+
+    # Questions need both models: they load in threads while the rest is imported and the
+    # index is read, rather than after (a greeting alone waits for them before exiting).
+    load_encoder_in_background()
+    load_word_encoder_in_background()
     from bot.guidance.service import GuidanceService
     from bot.logging_setup import configure_logging
 

@@ -58,9 +58,8 @@ class EmbeddingCache:
                 with np.load(path, allow_pickle=False) as data:
                     keys, matrix = data["keys"], data["vectors"]
                 if matrix.shape[1:] == (DIMENSIONS,):
-                    self._vectors = {
-                        str(k): v.astype(np.float32) for k, v in zip(keys, matrix, strict=True)
-                    }
+                    rows = matrix.astype(np.float32)  # one conversion, not one per vector
+                    self._vectors = dict(zip(keys.tolist(), rows, strict=True))
             except (OSError, ValueError, KeyError) as error:  # a damaged cache is only slower
                 log.warning("embedding cache unreadable (%s); recomputing", type(error).__name__)
 

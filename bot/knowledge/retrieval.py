@@ -189,7 +189,7 @@ class Retriever:
         self.passage_meta = [metas[i] for i in order]
         self.passage_text = [texts[i] for i in order]
         self.matrix = (
-            np.asarray([embeddings[i] for i in order], dtype=np.float32)
+            np.asarray(embeddings, dtype=np.float32)[order]
             if ids
             else np.zeros((0, 384), dtype=np.float32)
         )
