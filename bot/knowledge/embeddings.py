@@ -108,7 +108,8 @@ class LoadedOnce(Generic[T]):
         self._load = load
         self._name = name
         self._value: T | None = None
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # held while loading
+        self._starting = threading.Lock()  # never held while loading: start() cannot block
         self._started = False
 
     def get(self) -> T:
@@ -119,7 +120,7 @@ class LoadedOnce(Generic[T]):
         return self._value
 
     def start(self) -> None:
-        with self._lock:
+        with self._starting:
             if self._started or self._value is not None:
                 return
             self._started = True
