@@ -218,14 +218,7 @@ def test_a_saved_scope_fit_is_never_used_for_changed_examples(small_kb):
     after = Retriever(small_kb)
     assert len(after.scope.outside) == len(before.scope.outside) + 1
     assert [p.name for p in scope_fit_dir(small_kb).glob("*.npz")] != [saved.name]
-    inside = np.vstack(
-        [
-            after.matrix[after._groups["asked"]],
-            after.scope_cache.encode(
-                list(scope.load_examples(after.settings.knowledge_dir / "scope").inside)
-            ),
-        ]
-    )
+    inside = np.vstack([after.matrix[after._groups["asked"]], after.examples.inside])
     features = np.vstack([inside, after.scope.outside]).astype(np.float64)
     labels = np.concatenate([np.ones(len(inside)), np.zeros(len(after.scope.outside))])
     coef, bias = scope.fit_logistic(features, labels)
@@ -240,6 +233,8 @@ def test_a_start_from_the_snapshot_ranks_exactly_as_one_reading_chroma(kb_settin
     from_snapshot = Retriever(kb_settings)
     from_chroma = Retriever(kb_settings, collection=get_collection(kb_settings))
     assert from_snapshot.passage_ids == from_chroma.passage_ids
+    assert from_snapshot.passage_text == from_chroma.passage_text
+    assert from_snapshot.passage_meta == from_chroma.passage_meta  # shared fields rebuilt
     assert (from_snapshot.matrix == from_chroma.matrix).all()
     for question in ("How do I rebuild trust with the council?", "PCN CDs never come", "hi"):
         fresh = from_chroma.search(question, k=10).results

@@ -45,6 +45,15 @@ def write_atomically(path: Path, write: Callable[[BinaryIO], None], mode: int | 
         raise
 
 
+def cache_file_digest(path: Path) -> str:
+    """A hash of the cache file's bytes ("" when there is none), for keys of anything
+    saved from the vectors in it."""
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return ""
+
+
 class EmbeddingCache:
     """Text -> unit vector, from a file when known, from the model otherwise."""
 
@@ -52,6 +61,7 @@ class EmbeddingCache:
         self.path = path
         self._vectors: dict[str, np.ndarray] = {}
         self._dirty = False
+        self.embedded = 0  # texts this object had to run through the model
         self._lock = threading.Lock()
         if path is not None and path.exists():
             try:
@@ -74,6 +84,7 @@ class EmbeddingCache:
         if missing:
             fresh = get_encoder().encode([texts[i] for i in missing])
             with self._lock:
+                self.embedded += len(missing)
                 for i, vector in zip(missing, fresh, strict=True):
                     self._vectors[keys[i]] = vector.astype(np.float32)
                 self._dirty = True
