@@ -59,6 +59,11 @@ class MiniLMEncoder:
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads or min(2, os.cpu_count() or 1)
         options.log_severity_level = 3
+        # Idle worker threads sleep rather than spin: spinning kept a core busy while a start
+        # read the index (0.1 s of CPU in a cold `tandem ask`); on the shared 2-core machine
+        # single questions and batches were no slower without it. Which thread computes what
+        # is unchanged, so the vectors are the same.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self._session = ort.InferenceSession(
             str(path), sess_options=options, providers=["CPUExecutionProvider"]
         )
