@@ -57,3 +57,21 @@ def test_get_without_start_loads_in_the_caller():
     assert once.get() == threading.current_thread().name
     once.start()  # already loaded: nothing to do
     assert once.get() == threading.current_thread().name
+
+
+@pytest.mark.parametrize(
+    ("question", "searches"),
+    [
+        ("How do I rebuild trust with a partner organisation?", True),
+        ("hello", False),
+        ("thanks, that helps", False),
+        ("rank my team by how often they reply", False),  # declined by its wording
+        (None, True),  # a conversation
+        ("-", True),  # one question per stdin line
+    ],
+)
+def test_tandem_ask_loads_the_models_ahead_only_when_it_will_search(tmp_path, question, searches):
+    from bot.cli.ask import _will_search
+    from tests.conftest import make_settings
+
+    assert _will_search(question, make_settings(tmp_path)) is searches
