@@ -1,10 +1,13 @@
 import json
 import shutil
 
+import numpy as np
 import pytest
 
+from bot.knowledge import scope
 from bot.knowledge.index import ingest
-from bot.knowledge.retrieval import Retriever, keywords_dir
+from bot.knowledge.retrieval import Retriever, keywords_dir, scope_fit_dir
+from bot.settings import REPO_ROOT
 from tests.support.cli import run_cli
 
 # Slow tier: fresh indexes and CLI processes per test.
@@ -113,11 +116,11 @@ def test_every_way_a_document_is_asked_for_is_in_scope(retriever):
         for text, meta in zip(retriever.passage_text, retriever.passage_meta, strict=True)
         if meta.get("kind") in PARAPHRASE_KINDS
     ]
-    normalised = [retriever.vocabulary.normalise(text) for text in asked]
-    vectors = retriever.scope_cache.encode(normalised)  # what ingest stored for them
-    for text in asked[::400]:  # the stored vectors are what a question gets from the model
-        cached = retriever.scope_cache.encode([retriever.vocabulary.normalise(text)])[0]
-        assert float(cached @ retriever.encode_query(text)) > 0.999
+    vectors = retriever.examples.anchors  # what ingest stored for them, in the same order
+    assert len(vectors) == len(asked)
+    for text, vector in list(zip(asked, vectors, strict=True))[::400]:
+        # the stored vectors are what the question gets from the model
+        assert float(vector @ retriever.encode_query(text)) > 0.999
     declined = [
         t for t, v in zip(asked, vectors, strict=True) if not retriever.scope.judge(v).in_scope
     ]
@@ -205,6 +208,54 @@ def test_a_saved_keyword_index_is_never_used_for_changed_passages(small_kb):
     assert top.doc_id == changed.stem and top.score > 0
 
 
+def test_a_saved_scope_fit_judges_exactly_as_a_fresh_one(kb_settings, monkeypatch):
+    shutil.rmtree(scope_fit_dir(kb_settings), ignore_errors=True)
+    fitted = Retriever(kb_settings)
+    [saved] = list(scope_fit_dir(kb_settings).glob("*.npz"))
+
+    def no_fitting(*args, **kwargs):
+        raise AssertionError("fitted again although the saved fit matched")
+
+    monkeypatch.setattr(scope, "fit_logistic", no_fitting)
+    loaded = Retriever(kb_settings)
+    assert np.array_equal(loaded.scope.coef, fitted.scope.coef)
+    assert loaded.scope.bias == fitted.scope.bias
+    assert list(scope_fit_dir(kb_settings).glob("*.npz")) == [saved]
+    for question in (
+        "How do I rebuild trust with a partner organisation?",
+        "what is the NEWS2 escalation score",
+        "how do I reset my NHS email password",
+        "how do I handle a grievance about a manager in a partner trust",
+    ):
+        vector = fitted.encode_query(question)
+        assert loaded.scope.judge(vector) == fitted.scope.judge(vector)
+
+
+def test_a_saved_scope_fit_is_never_used_for_changed_examples(small_kb):
+    shutil.copytree(REPO_ROOT / "knowledge" / "scope", small_kb.knowledge_dir / "scope")
+    ingest(small_kb)
+    before = Retriever(small_kb)
+    [saved] = list(scope_fit_dir(small_kb).glob("*.npz"))
+    offtopic = small_kb.knowledge_dir / "scope" / "offtopic.yaml"
+    offtopic.write_text(
+        offtopic.read_text("utf-8").replace(
+            "questions:\n",
+            'questions:\n  - q: "how do I book the zebracanary room"\n    redirect: estates\n',
+            1,
+        ),
+        "utf-8",
+    )
+    scope.load_examples.cache_clear()  # the process read the examples before the change
+    after = Retriever(small_kb)
+    assert len(after.scope.outside) == len(before.scope.outside) + 1
+    assert [p.name for p in scope_fit_dir(small_kb).glob("*.npz")] != [saved.name]
+    inside = np.vstack([after.matrix[after._groups["asked"]], after.examples.inside])
+    features = np.vstack([inside, after.scope.outside]).astype(np.float64)
+    labels = np.concatenate([np.ones(len(inside)), np.zeros(len(after.scope.outside))])
+    coef, bias = scope.fit_logistic(features, labels)
+    assert np.array_equal(after.scope.coef, coef) and after.scope.bias == bias
+
+
 def test_a_start_from_the_snapshot_ranks_exactly_as_one_reading_chroma(kb_settings):
     from bot.knowledge import snapshot
     from bot.knowledge.index import get_collection
@@ -213,6 +264,8 @@ def test_a_start_from_the_snapshot_ranks_exactly_as_one_reading_chroma(kb_settin
     from_snapshot = Retriever(kb_settings)
     from_chroma = Retriever(kb_settings, collection=get_collection(kb_settings))
     assert from_snapshot.passage_ids == from_chroma.passage_ids
+    assert from_snapshot.passage_text == from_chroma.passage_text
+    assert from_snapshot.passage_meta == from_chroma.passage_meta  # shared fields rebuilt
     assert (from_snapshot.matrix == from_chroma.matrix).all()
     for question in ("How do I rebuild trust with the council?", "PCN CDs never come", "hi"):
         fresh = from_chroma.search(question, k=10).results

@@ -1,5 +1,6 @@
 """The second model (WordLlama word vectors) and abbreviations read in full."""
 
+import dataclasses
 import socket
 from pathlib import Path
 
@@ -8,7 +9,13 @@ import pytest
 
 from bot.knowledge.retrieval import Retriever, words_dir
 from bot.knowledge.vocabulary import load_vocabulary
-from bot.knowledge.wordvectors import DIMENSIONS, WordEncoder, load_or_embed
+from bot.knowledge.wordvectors import (
+    DIMENSIONS,
+    MODEL,
+    WordEncoder,
+    get_word_encoder,
+    load_or_embed,
+)
 
 VOCABULARY = Path(__file__).resolve().parents[1] / "knowledge" / "vocabulary.yaml"
 
@@ -32,6 +39,35 @@ def test_the_word_model_loads_and_reads_meaning_with_no_network(monkeypatch):
     assert float(trust @ rebuild) > float(trust @ payroll) + 0.1
 
 
+def test_the_word_vectors_are_exactly_the_wordllama_packages_own(kb_settings):
+    """WordEncoder runs WordLlama's inference without importing the package; its vectors
+    must be the package's, bit for bit, alone and in batches (padding is in the sums)."""
+    import importlib.util
+
+    from wordllama import WordLlama
+
+    package = Path(list(importlib.util.find_spec("wordllama").submodule_search_locations)[0])
+    model = WordLlama.load(config=MODEL, dim=DIMENSIONS, cache_dir=package, disable_download=True)
+    retriever = Retriever(kb_settings)
+    asked = [
+        retriever.vocabulary.normalise(text)
+        for text, meta in zip(retriever.passage_text, retriever.passage_meta, strict=True)
+        if meta["kind"] in ("card", "question")
+    ]
+    odd = [
+        " ",
+        "How do I rebuild trust with a partner organisation?",
+        "rank my team by how often they reply 🙂",
+        "Ça marche? Naïve café — “quotes” and 数字",
+        "word " * 3000,  # far longer than any question: no truncation
+        "x",
+    ]
+    encoder = WordEncoder()
+    for texts in (asked, odd, *([t] for t in odd), asked[:65], asked[7:71]):
+        expected = np.asarray(model.embed(texts, norm=True), dtype=np.float32)
+        assert np.array_equal(encoder.encode(texts), expected)
+
+
 def test_saved_word_vectors_are_reused_only_for_exactly_the_same_texts(tmp_path):
     texts = ["a divided executive team", "a deputy who goes round you"]
     first = load_or_embed(tmp_path, texts)
@@ -42,6 +78,26 @@ def test_saved_word_vectors_are_reused_only_for_exactly_the_same_texts(tmp_path)
     changed = load_or_embed(tmp_path, ["a divided executive team", "a chair who is hands-on"])
     assert not np.array_equal(changed[1], first[1])
     assert [p.name for p in tmp_path.glob("*.npy")] != [saved.name]  # the old file went
+    assert len(list(tmp_path.glob("*.npy"))) == 1
+
+
+def test_saved_word_vectors_are_never_reused_when_the_texts_are_read_differently(tmp_path):
+    texts = ["the hospice will not share data", "our PCN CDs dont come"]
+    vocabulary = load_vocabulary(VOCABULARY)
+    read = vocabulary.normalise
+    first = load_or_embed(tmp_path, texts, read, vocabulary.fingerprint())
+    assert np.array_equal(first, get_word_encoder().encode([read(t) for t in texts]))
+    [saved] = list(tmp_path.glob("*.npy"))
+    np.save(saved, first[::-1].copy())
+    again = load_or_embed(tmp_path, texts, read, vocabulary.fingerprint())
+    assert np.array_equal(again, first[::-1])  # read from the file, not embedded
+    # A changed vocabulary may read them differently: embedded afresh, the old file goes.
+    changed = dataclasses.replace(vocabulary, group_of={**vocabulary.group_of, "cds": "x"})
+    fresh = load_or_embed(tmp_path, texts, changed.normalise, changed.fingerprint())
+    assert np.array_equal(fresh, first)  # not the stand-in in the old file
+    assert [p.name for p in tmp_path.glob("*.npy")] != [saved.name]
+    plain = load_or_embed(tmp_path, texts, str, "as written")
+    assert np.array_equal(plain, get_word_encoder().encode(texts))
     assert len(list(tmp_path.glob("*.npy"))) == 1
 
 

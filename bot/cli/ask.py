@@ -6,9 +6,6 @@ import json
 from typing import Annotated
 
 import typer
-from rich.markdown import Markdown
-from rich.panel import Panel
-from rich.text import Text
 
 from bot.cli.common import console, each_input
 from bot.settings import get_settings
@@ -26,10 +23,18 @@ def ask(
     as_json: Annotated[bool, typer.Option("--json", metavar="")] = False,
 ) -> None:
     """Ask for guidance. With no question, starts an interactive session."""
+    settings = get_settings()
+    if _will_search(question, settings):
+        from bot.knowledge.embeddings import load_encoder_in_background
+        from bot.knowledge.wordvectors import load_word_encoder_in_background
+
+        # Both models load in threads while the rest is imported and the index is read,
+        # rather than after.
+        load_encoder_in_background()
+        load_word_encoder_in_background()
     from bot.guidance.service import GuidanceService
     from bot.logging_setup import configure_logging
 
-    settings = get_settings()
     configure_logging("WARNING")
     service = GuidanceService(settings)
     if question is None:
@@ -45,7 +50,26 @@ def ask(
             _print_answer(answer)
 
 
+def _will_search(question: str | None, settings) -> bool:
+    """Whether this run needs the models: a conversation or stdin will; one message only when
+    it reads as a question (a greeting or a refusal never loads them, so it need not wait for
+    them before exiting). Only a head start: the answer itself does not depend on it."""
+    if question is None or question == "-":
+        return True
+    from bot.guidance.conversation import classify, load_wording
+    from bot.text import clean_query
+
+    text = clean_query(question, settings.max_question_chars).text
+    return classify(text, load_wording(settings.prompts_dir)).kind == "question"
+
+
 def _print_answer(answer) -> None:
+    # Here, not at the top: rendering Markdown is only for people, and importing it costs
+    # a tenth of a second of every `tandem ask --json`.
+    from rich.markdown import Markdown
+    from rich.panel import Panel
+    from rich.text import Text
+
     from bot.services.safety import neutralise
 
     settings = get_settings()

@@ -27,7 +27,6 @@ from bot.guidance.conversation import (
 )
 from bot.guidance.refusal_gate import RefusalGate
 from bot.knowledge.retrieval import Retriever, SearchOutcome, SearchResult, get_retriever
-from bot.knowledge.scope import load_examples, load_refusal_examples, scope_dir
 from bot.knowledge.taxonomy import load_taxonomy
 from bot.metrics import MODEL_FALLBACKS, MODEL_SECONDS
 from bot.settings import Settings
@@ -385,29 +384,21 @@ class GuidanceService:
 
 def _refusal_gate(settings: Settings, retriever: Retriever, wording: Wording) -> RefusalGate:
     """The gate over the shipped examples, read the way questions are (organisation names as
-    their group), with vectors from the shipped embedding cache."""
-    folder = scope_dir(settings)
-    examples = load_refusal_examples(folder)
-    cache = retriever.scope_cache
-
-    def vectors(texts) -> np.ndarray:
-        return cache.encode([retriever.vocabulary.normalise(t) for t in texts])
-
+    their group), with the vectors the retriever read for both gates."""
+    examples = retriever.examples
     answerable = np.vstack(
         [
             retriever.questions_matrix(),
-            vectors(examples.lookalikes),
-            vectors(load_examples(folder).outside),  # the scope gate's to redirect
+            examples.lookalikes,
+            examples.outside_read,  # the scope gate's to redirect
         ]
     )
-    gate = RefusalGate(
-        {k: vectors(v) for k, v in examples.by_kind.items()},
+    return RefusalGate(
+        dict(examples.refusals),
         answerable,
         wording.refusal_margin,
         wording.advice_margin,
     )
-    cache.save()  # examples added since the last ingest are embedded once
-    return gate
 
 
 def _citations(results: list[SearchResult]) -> list[Citation]:

@@ -45,6 +45,15 @@ def write_atomically(path: Path, write: Callable[[BinaryIO], None], mode: int | 
         raise
 
 
+def cache_file_digest(path: Path) -> str:
+    """A hash of the cache file's bytes ("" when there is none), for keys of anything
+    saved from the vectors in it."""
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return ""
+
+
 class EmbeddingCache:
     """Text -> unit vector, from a file when known, from the model otherwise."""
 
@@ -52,15 +61,15 @@ class EmbeddingCache:
         self.path = path
         self._vectors: dict[str, np.ndarray] = {}
         self._dirty = False
+        self.embedded = 0  # texts this object had to run through the model
         self._lock = threading.Lock()
         if path is not None and path.exists():
             try:
                 with np.load(path, allow_pickle=False) as data:
                     keys, matrix = data["keys"], data["vectors"]
                 if matrix.shape[1:] == (DIMENSIONS,):
-                    self._vectors = {
-                        str(k): v.astype(np.float32) for k, v in zip(keys, matrix, strict=True)
-                    }
+                    rows = matrix.astype(np.float32)  # one conversion, not one per vector
+                    self._vectors = dict(zip(keys.tolist(), rows, strict=True))
             except (OSError, ValueError, KeyError) as error:  # a damaged cache is only slower
                 log.warning("embedding cache unreadable (%s); recomputing", type(error).__name__)
 
@@ -75,6 +84,7 @@ class EmbeddingCache:
         if missing:
             fresh = get_encoder().encode([texts[i] for i in missing])
             with self._lock:
+                self.embedded += len(missing)
                 for i, vector in zip(missing, fresh, strict=True):
                     self._vectors[keys[i]] = vector.astype(np.float32)
                 self._dirty = True

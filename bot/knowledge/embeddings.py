@@ -9,15 +9,19 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
+import logging
 import os
 import threading
-from functools import lru_cache
+from collections.abc import Callable
 from pathlib import Path
+from typing import Generic, TypeVar
 
 os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
 
 import numpy as np  # noqa: E402
 
+log = logging.getLogger(__name__)
+T = TypeVar("T")
 MODEL_ID = "all-MiniLM-L6-v2-onnx-int8"
 MODEL_SHA256 = "8199be6f699a395f99f89df973f9dc5285fbcfcdb2ae1a4e1201dab014f3d2a6"
 DIMENSIONS = 384
@@ -55,6 +59,11 @@ class MiniLMEncoder:
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads or min(2, os.cpu_count() or 1)
         options.log_severity_level = 3
+        # Idle worker threads sleep rather than spin: spinning kept a core busy while a start
+        # read the index (0.1 s of CPU in a cold `tandem ask`); on the shared 2-core machine
+        # single questions and batches were no slower without it. Which thread computes what
+        # is unchanged, so the vectors are the same.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self._session = ort.InferenceSession(
             str(path), sess_options=options, providers=["CPUExecutionProvider"]
         )
@@ -90,6 +99,54 @@ class MiniLMEncoder:
         return pooled / np.clip(norms, 1e-12, None)
 
 
-@lru_cache(maxsize=1)
+class LoadedOnce(Generic[T]):
+    """A model loaded once per process, on first use or ahead of it in a thread.
+
+    `start()` begins loading in the background, so a start can read the index meanwhile
+    (ONNX Runtime builds its session without holding the GIL); `get()` waits for that load
+    rather than starting a second one. A failed background load is only logged: `get()`
+    then tries again and raises as it always did. The thread is not a daemon, so a process
+    that never needed the model still lets it finish before exiting (stopping a thread
+    inside ONNX Runtime at exit can abort the process)."""
+
+    def __init__(self, load: Callable[[], T], name: str) -> None:
+        self._load = load
+        self._name = name
+        self._value: T | None = None
+        self._lock = threading.Lock()  # held while loading
+        self._starting = threading.Lock()  # never held while loading: start() cannot block
+        self._started = False
+
+    def get(self) -> T:
+        if self._value is None:
+            with self._lock:
+                if self._value is None:
+                    self._value = self._load()
+        return self._value
+
+    def start(self) -> None:
+        with self._starting:
+            if self._started or self._value is not None:
+                return
+            self._started = True
+        threading.Thread(target=self._load_quietly, name=f"load-{self._name}").start()
+
+    def _load_quietly(self) -> None:
+        try:
+            self.get()
+        except Exception as error:  # the caller's get() raises it again
+            log.warning(
+                "loading %s in the background failed (%s)", self._name, type(error).__name__
+            )
+
+
+_encoder = LoadedOnce(MiniLMEncoder, "minilm")
+
+
 def get_encoder() -> MiniLMEncoder:
-    return MiniLMEncoder()
+    """The process-wide encoder (waits for a load already under way)."""
+    return _encoder.get()
+
+
+def load_encoder_in_background() -> None:
+    _encoder.start()

@@ -13,11 +13,18 @@ index loads on two sets of examples:
 
 Its threshold is calibrated on the evaluation set's dev split (`make calibrate`) and kept
 in `knowledge/scope/gate.yaml`. Who can help is read from the nearest off-topic examples.
-Pure numpy; training takes milliseconds.
+Pure numpy. Training over the whole knowledge base takes about 0.3 s, a third of a cold
+`tandem ask`, so the fitted weights are kept on disk beside the index under a hash of exactly
+the vectors and settings they were fitted from (`fit_saved`): a saved fit is only ever used
+for identical input, so it cannot be stale.
 """
 
 from __future__ import annotations
 
+import hashlib
+import logging
+import os
+import zipfile
 from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
@@ -25,8 +32,13 @@ from pathlib import Path
 
 import numpy as np
 
+from bot.knowledge.embedcache import write_atomically
+from bot.knowledge.embeddings import DIMENSIONS, MODEL_SHA256
+from bot.knowledge.vocabulary import Vocabulary
 from bot.settings import Settings
 from bot.text import read_yaml
+
+log = logging.getLogger(__name__)
 
 REDIRECTS = (
     "clinical",
@@ -43,6 +55,8 @@ REDIRECTS = (
 DEFAULT_THRESHOLD = 0.5
 DEFAULT_PARAPHRASE = 0.85
 NEIGHBOURS = 5
+FIT_FORMAT = 1  # bump when fit_logistic or what is saved changes
+FIT_STEPS = 60
 
 
 @dataclass(frozen=True)
@@ -134,6 +148,113 @@ def paraphrase_texts(vocabulary, passages) -> list[str]:
 
 
 @dataclass(frozen=True)
+class ExampleVectors:
+    """Every example's vector, as the two gates read them: the scope gate's examples as
+    written; the refusal examples, the lookalikes and the off-topic examples read the way
+    questions are (organisation names as their group)."""
+
+    inside: np.ndarray
+    outside: np.ndarray
+    refusals: dict[str, np.ndarray]  # by kind, in the order of refusals.yaml
+    lookalikes: np.ndarray
+    outside_read: np.ndarray
+    anchors: np.ndarray  # the scope gate's paraphrase anchors (`paraphrase_texts`)
+
+
+EXAMPLES_FORMAT = 2  # bump when what is saved, or how the examples are read, changes
+
+
+def example_vectors(
+    settings: Settings,
+    vocabulary: Vocabulary,
+    saved: Path | None = None,
+    anchors: list[str] | tuple[str, ...] = (),
+) -> ExampleVectors:
+    """The examples' vectors, from the embedding cache (`knowledge/embeddings.npz`) and the
+    model for any text it lacks, as the gates always took them.
+
+    Looking up 1,400 texts (and reading the refusal ones the way questions are) took a
+    tenth of the work of a start, so `saved` keeps them beside the index under a hash of
+    every example text, the vocabulary, the model and the embedding cache file's bytes: a
+    saved file is only used for exactly that input. It is only written when every vector
+    came from the cache file, so it holds exactly what a start without it would read.
+    `anchors`: the paraphrase anchors' texts, already read as questions are."""
+    from bot.knowledge.embedcache import CACHE_NAME, EmbeddingCache, cache_file_digest
+
+    folder = scope_dir(settings)
+    examples, refusals = load_examples(folder), load_refusal_examples(folder)
+    cache_path = settings.knowledge_dir / CACHE_NAME
+    groups = {  # in the order the gates first looked them up, should any need the model
+        "inside": list(examples.inside),
+        "outside": list(examples.outside),
+        "lookalikes": list(refusals.lookalikes),
+        "outside_read": list(examples.outside),
+        **{f"refusal:{kind}": list(texts) for kind, texts in refusals.by_kind.items()},
+        "anchors": list(anchors),
+    }
+    path = None
+    if saved is not None:
+        digest = hashlib.sha256(f"{EXAMPLES_FORMAT}\n{MODEL_SHA256}\n".encode())
+        digest.update(vocabulary.fingerprint().encode() + b"\x00")
+        digest.update(cache_file_digest(cache_path).encode())
+        for name, texts in groups.items():
+            digest.update(f"\x01{name}".encode())
+            for text in texts:
+                digest.update(b"\x00" + text.encode())
+        path = saved / f"{digest.hexdigest()[:32]}.npz"
+        loaded = _load_vectors(path, {name: len(texts) for name, texts in groups.items()})
+        if loaded is not None:
+            return _example_vectors(loaded, refusals)
+    cache = EmbeddingCache(cache_path)
+    read = {"outside_read", "lookalikes", *(n for n in groups if n.startswith("refusal:"))}
+    vectors = {
+        name: cache.encode([vocabulary.normalise(t) for t in texts] if name in read else texts)
+        for name, texts in groups.items()
+    }
+    cache.save()  # examples added since the last ingest are embedded once
+    if path is not None and not cache.embedded:
+        _save_vectors(saved, path, vectors)
+    return _example_vectors(vectors, refusals)
+
+
+def _example_vectors(vectors: dict[str, np.ndarray], refusals: RefusalExamples) -> ExampleVectors:
+    return ExampleVectors(
+        vectors["inside"],
+        vectors["outside"],
+        {kind: vectors[f"refusal:{kind}"] for kind in refusals.by_kind},
+        vectors["lookalikes"],
+        vectors["outside_read"],
+        vectors["anchors"],
+    )
+
+
+def _load_vectors(path: Path, rows: dict[str, int]) -> dict[str, np.ndarray] | None:
+    if not path.is_file():
+        return None
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            vectors = {name: data[name] for name in rows}
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as error:
+        log.warning("saved example vectors unreadable (%s); reading them", type(error).__name__)
+        return None
+    for name, count in rows.items():
+        if vectors[name].shape != (count, DIMENSIONS) or vectors[name].dtype != np.float32:
+            return None
+    return vectors
+
+
+def _save_vectors(directory: Path, path: Path, vectors: dict[str, np.ndarray]) -> None:
+    """Atomically (a reader never sees half a file); older files can never match again."""
+    try:
+        write_atomically(path, lambda out: np.savez(out, **vectors))
+        for other in directory.glob("*.npz"):
+            if other != path:
+                other.unlink(missing_ok=True)
+    except OSError as error:  # a read-only install still works, just slower to start
+        log.warning("could not save the example vectors (%s)", type(error).__name__)
+
+
+@dataclass(frozen=True)
 class ScopeVerdict:
     in_scope: bool
     probability: float  # that the question is about leading collaboratively
@@ -141,7 +262,7 @@ class ScopeVerdict:
 
 
 def fit_logistic(
-    features: np.ndarray, labels: np.ndarray, l2: float = 1.0, steps: int = 60
+    features: np.ndarray, labels: np.ndarray, l2: float = 1.0, steps: int = FIT_STEPS
 ) -> tuple[np.ndarray, float]:
     """Class-balanced, L2-regularised logistic regression by Newton's method."""
     n, d = features.shape
@@ -163,8 +284,61 @@ def fit_logistic(
     return w[:-1], float(w[-1])
 
 
+def fit_key(inside: np.ndarray, outside: np.ndarray, l2: float) -> str:
+    """A hash of everything a fit depends on: the exact vectors (bytes, type and shape) on
+    each side, the penalty, the steps, the version of the fitting code and of numpy, and how
+    many threads BLAS may use (they add up in a different order: the last bits differ)."""
+    threads = os.environ.get("OPENBLAS_NUM_THREADS", "")  # bot/__init__.py sets it to 1
+    digest = hashlib.sha256(
+        f"{FIT_FORMAT}\n{np.__version__}\n{threads}\n{FIT_STEPS}\n{l2!r}\n".encode()
+    )
+    for side in (inside, outside):
+        side = np.ascontiguousarray(side)
+        digest.update(f"{side.dtype.str}{side.shape}\n".encode())
+        digest.update(side.data)
+    return digest.hexdigest()[:32]
+
+
+def fit_saved(
+    directory: Path | None, inside: np.ndarray, outside: np.ndarray, l2: float
+) -> tuple[np.ndarray, float]:
+    """`fit_logistic` over these examples: the saved fit when exactly these vectors were
+    fitted before, otherwise a fresh one, saved for next time (when the directory is
+    writable). Older fits can never match again, so they go."""
+
+    def fit() -> tuple[np.ndarray, float]:
+        features = np.vstack([inside, outside]).astype(np.float64)
+        labels = np.concatenate([np.ones(len(inside)), np.zeros(len(outside))])
+        return fit_logistic(features, labels, l2=l2)
+
+    if directory is None:
+        return fit()
+    path = directory / f"{fit_key(inside, outside, l2)}.npz"
+    if path.is_file():
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                coef, bias = data["coef"], data["bias"]
+            if coef.shape == (inside.shape[1],) and coef.dtype == np.float64 and bias.shape == ():
+                return coef, float(bias)
+        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as error:
+            # unreadable: only slower, never wrong
+            log.warning("saved scope gate unreadable (%s); fitting", type(error).__name__)
+    coef, bias = fit()
+    try:
+        write_atomically(
+            path, lambda out: np.savez(out, coef=coef, bias=np.array(bias, dtype=np.float64))
+        )
+        for other in directory.glob("*.npz"):
+            if other != path:
+                other.unlink(missing_ok=True)
+    except OSError as error:  # a read-only install still works, just slower to start
+        log.warning("could not save the scope gate (%s)", type(error).__name__)
+    return coef, bias
+
+
 class ScopeGate:
-    """Trained once per index load from vectors the caller supplies.
+    """Trained once per index load from vectors the caller supplies; `saved`: a directory
+    where fits are kept between starts (see `fit_saved`), or None to always fit.
 
     The regression draws one smooth line, and near the line it can decline a question that is
     almost word for word one of the ways leaders ask for a document ("what is a section 75
@@ -179,6 +353,7 @@ class ScopeGate:
         redirects: tuple[str, ...],
         threshold: float = DEFAULT_THRESHOLD,
         l2: float = 1.0,
+        saved: Path | None = None,
         *,
         anchors: np.ndarray | None = None,
         paraphrase: float = DEFAULT_PARAPHRASE,
@@ -190,9 +365,7 @@ class ScopeGate:
         self.paraphrase = paraphrase
         self.trained = len(inside) > 0 and len(outside) > 0
         if self.trained:
-            features = np.vstack([inside, outside]).astype(np.float64)
-            labels = np.concatenate([np.ones(len(inside)), np.zeros(len(outside))])
-            self.coef, self.bias = fit_logistic(features, labels, l2=l2)
+            self.coef, self.bias = fit_saved(saved, inside, outside, l2)
 
     def probability(self, vector: np.ndarray) -> float:
         if not self.trained:

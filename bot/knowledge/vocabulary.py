@@ -10,6 +10,8 @@ from pathlib import Path
 
 from bot.text import read_yaml
 
+NORMALISE_VERSION = 1  # bump when `normalise` reads the same vocabulary differently
+
 
 @dataclass(frozen=True)
 class Vocabulary:
@@ -38,6 +40,22 @@ class Vocabulary:
             return f"the {name}" if _DETERMINER.match(found) else name
 
         return self.pattern.sub(group, text)
+
+    def fingerprint(self) -> str:
+        """Everything `normalise` depends on, as text: part of the key of anything saved
+        from normalised text, so a changed vocabulary can never reuse it."""
+        return repr(
+            (
+                NORMALISE_VERSION,
+                _DETERMINER.pattern,
+                (self.pattern.pattern, self.pattern.flags) if self.pattern else None,
+                sorted(self.group_of.items()),
+                (self.abbreviations.pattern, self.abbreviations.flags)
+                if self.abbreviations
+                else None,
+                sorted(self.expansion_of.items()),
+            )
+        )
 
     def group_for(self, found: str) -> str | None:
         """The group of a term as the pattern matched it (determiner and case ignored)."""
