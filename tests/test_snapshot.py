@@ -40,3 +40,17 @@ def test_a_snapshot_of_the_old_shape_is_not_read(tmp_path):
     text = np.frombuffer(b'{"ids": [], "documents": [], "metadatas": []}', dtype=np.uint8)
     np.savez(path, format=np.array(1), text=text, embeddings=np.zeros((0, 3)))
     assert snapshot.load(settings) is None  # the start reads the index and writes a new one
+
+
+def test_a_snapshot_cut_short_is_not_read(tmp_path):
+    settings = make_settings(tmp_path)
+    stored = {
+        "ids": ["p0"],
+        "documents": ["text"],
+        "metadatas": [{"doc_id": "a", "position": 0}],
+        "embeddings": np.ones((1, 3), dtype=np.float32),
+    }
+    snapshot.save(settings, stored)
+    path = snapshot.snapshot_path(settings)
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    assert snapshot.load(settings) is None  # the start reads the index instead of crashing

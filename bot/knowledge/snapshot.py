@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import logging
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -54,7 +55,8 @@ def load(settings: Settings) -> dict | None:
                 "metadatas": [{**shared[group], **own} for group, own in text["metadatas"]],
                 "embeddings": data["embeddings"],
             }
-    except (OSError, ValueError, KeyError) as error:  # unreadable: only slower, never wrong
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as error:
+        # unreadable (e.g. cut short by a full disk): only slower, never wrong
         log.warning("index snapshot unreadable (%s); reading the index", type(error).__name__)
         return None
 
