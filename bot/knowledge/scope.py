@@ -54,6 +54,12 @@ REDIRECTS = (
 )
 DEFAULT_THRESHOLD = 0.5
 DEFAULT_PARAPHRASE = 0.85
+# The regression's L2 penalty. At 1.0 it kept to a line so smooth that it declined 7 of 62
+# situations leaders told as statements ("the acute keep sending the deputy's deputy to
+# programme board"), held out from a blind writer's 120; at 0.3, with the threshold
+# re-chosen on dev (0.55), 2 of 62, with dev unchanged (98.2 % off-topic declined, 1.1 %
+# in-topic declined).
+REGULARISATION = 0.3
 NEIGHBOURS = 5
 FIT_FORMAT = 1  # bump when fit_logistic or what is saved changes
 FIT_STEPS = 60
@@ -262,7 +268,7 @@ class ScopeVerdict:
 
 
 def fit_logistic(
-    features: np.ndarray, labels: np.ndarray, l2: float = 1.0, steps: int = FIT_STEPS
+    features: np.ndarray, labels: np.ndarray, l2: float = REGULARISATION, steps: int = FIT_STEPS
 ) -> tuple[np.ndarray, float]:
     """Class-balanced, L2-regularised logistic regression by Newton's method."""
     n, d = features.shape
@@ -352,7 +358,7 @@ class ScopeGate:
         outside: np.ndarray,
         redirects: tuple[str, ...],
         threshold: float = DEFAULT_THRESHOLD,
-        l2: float = 1.0,
+        l2: float = REGULARISATION,
         saved: Path | None = None,
         *,
         anchors: np.ndarray | None = None,
