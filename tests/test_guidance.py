@@ -5,12 +5,14 @@ embedding model; the model path talks to a local OpenAI-compatible stub over HTT
 """
 
 import json
+from collections import Counter
 from pathlib import Path
 
 import pytest
 import yaml
 
 from bot.guidance.composer import stands_alone
+from bot.guidance.conversation import REFUSALS
 from bot.guidance.service import GuidanceService, PreviousTurn
 from bot.knowledge.retrieval import get_retriever
 from tests.support.cli import run_cli
@@ -281,6 +283,21 @@ def test_wordings_the_refusal_gate_was_not_built_from_are_mostly_read_as_meant(o
     overall = sum(sum(v) for v in read.values()) / len(REFUSAL_PROBES)
     assert overall >= 0.85, {k: f"{sum(v)}/{len(v)}" for k, v in read.items()}
     assert all(sum(v) / len(v) > 0.5 for v in read.values()), read
+
+
+STATEMENT_PROBES = yaml.safe_load(
+    (Path(__file__).parent / "support" / "statement_probes.yaml").read_text("utf-8")
+)["probes"]
+
+
+def test_situations_told_as_statements_are_answered_not_refused(offline):
+    """A rate, not each probe: 48 of these 62 were answered before (docs/benchmarks.md). A
+    situation someone describes asks Tandem for nothing it declines."""
+    kinds = [offline.answer(text).kind for text in STATEMENT_PROBES]
+    answered = sum(kind in {"answer", "clarify"} for kind in kinds) / len(kinds)
+    refused = [k for k in kinds if k in REFUSALS]
+    assert answered >= 0.9, Counter(kinds)
+    assert len(refused) <= 2, Counter(kinds)
 
 
 @pytest.mark.parametrize(
