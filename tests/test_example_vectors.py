@@ -12,6 +12,7 @@ from bot.knowledge.scope import example_vectors
 from bot.knowledge.vocabulary import load_vocabulary
 from bot.settings import REPO_ROOT
 from tests.conftest import make_settings
+from tests.support.knowledge_edits import add_an_offtopic_example
 
 
 @pytest.fixture
@@ -127,15 +128,7 @@ def test_changed_examples_or_vocabulary_or_cache_file_are_read_again(knowledge, 
 
 def test_a_changed_example_is_embedded_and_saved_only_once_in_the_cache_file(knowledge, tmp_path):
     saved = tmp_path / "saved"
-    offtopic = knowledge.knowledge_dir / "scope" / "offtopic.yaml"
-    offtopic.write_text(
-        offtopic.read_text("utf-8").replace(
-            "questions:\n",
-            'questions:\n  - q: "how do I book the zebracanary room"\n    redirect: estates\n',
-            1,
-        ),
-        "utf-8",
-    )
+    add_an_offtopic_example(knowledge.knowledge_dir)
     fresh = example_vectors(knowledge, _vocabulary(knowledge), saved)
     assert not list(saved.glob("*.npz"))  # a vector came from the model: not saved yet
     again = example_vectors(knowledge, _vocabulary(knowledge), saved)  # now from the file

@@ -9,6 +9,7 @@ from bot.knowledge.index import ingest
 from bot.knowledge.retrieval import Retriever, keywords_dir, scope_fit_dir
 from bot.settings import REPO_ROOT
 from tests.support.cli import run_cli
+from tests.support.knowledge_edits import add_an_offtopic_example
 
 # Slow tier: fresh indexes and CLI processes per test.
 pytestmark = pytest.mark.slow
@@ -236,15 +237,7 @@ def test_a_saved_scope_fit_is_never_used_for_changed_examples(small_kb):
     ingest(small_kb)
     before = Retriever(small_kb)
     [saved] = list(scope_fit_dir(small_kb).glob("*.npz"))
-    offtopic = small_kb.knowledge_dir / "scope" / "offtopic.yaml"
-    offtopic.write_text(
-        offtopic.read_text("utf-8").replace(
-            "questions:\n",
-            'questions:\n  - q: "how do I book the zebracanary room"\n    redirect: estates\n',
-            1,
-        ),
-        "utf-8",
-    )
+    add_an_offtopic_example(small_kb.knowledge_dir)
     scope.load_examples.cache_clear()  # the process read the examples before the change
     after = Retriever(small_kb)
     assert len(after.scope.outside) == len(before.scope.outside) + 1

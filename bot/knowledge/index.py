@@ -146,7 +146,9 @@ def ingest(
     passages_by_doc = {doc.id: passages_of(doc) for doc in documents}
     every_passage = [p for found in passages_by_doc.values() for p in found]
     vocabulary = load_vocabulary(settings.knowledge_dir / "vocabulary.yaml")
-    examples = scope_texts(settings) + paraphrase_texts(vocabulary, every_passage)
+    examples = scope_texts(settings) + paraphrase_texts(
+        vocabulary, [(p.kind, p.text) for p in every_passage]
+    )
     changed = [doc for doc in documents if indexed.get(doc.id) != doc.content_hash]
     report.unchanged = len(documents) - len(changed)
     vectors_of = _encode_all(cache, [passages_by_doc[doc.id] for doc in changed], examples)

@@ -29,11 +29,11 @@ from bot.knowledge import snapshot
 from bot.knowledge.embeddings import get_encoder, load_encoder_in_background
 from bot.knowledge.keywords import content_key, load_or_build
 from bot.knowledge.scope import (
-    PARAPHRASE_KINDS,
     ScopeGate,
     ScopeVerdict,
     example_vectors,
     load_examples,
+    paraphrase_texts,
     scope_dir,
 )
 from bot.knowledge.vocabulary import load_vocabulary
@@ -319,13 +319,9 @@ class Retriever:
         )
 
     def anchor_texts(self) -> list[str]:
-        """The scope gate's paraphrase anchors: every way leaders ask for a document, read as
-        a question is (ingest keeps their vectors in the embedding cache)."""
-        return [
-            self.vocabulary.normalise(text)
-            for text, meta in zip(self.passage_text, self.passage_meta, strict=True)
-            if meta.get("kind") in PARAPHRASE_KINDS
-        ]
+        """The scope gate's paraphrase anchors (`paraphrase_texts`) for this index."""
+        kinds = [meta.get("kind") for meta in self.passage_meta]
+        return paraphrase_texts(self.vocabulary, zip(kinds, self.passage_text, strict=True))
 
     def questions_matrix(self) -> np.ndarray:
         """The vectors of every way leaders ask for a document (front-matter `questions`)."""
@@ -484,28 +480,30 @@ class Retriever:
         return self._result(self.doc_order.index(doc_id), 0.0, np.zeros(len(self.passage_ids)))
 
 
-def keywords_dir(settings: Settings):
-    """Where the keyword indexes are kept between starts: beside the vector index."""
+def _beside_index(settings: Settings, suffix: str):
+    """A folder kept between starts beside the vector index, named after it."""
     index = settings.resolved_chroma_path
-    return index.with_name(f"{index.name}-keywords")
+    return index.with_name(f"{index.name}-{suffix}")
+
+
+def keywords_dir(settings: Settings):
+    """Where the keyword indexes are kept between starts."""
+    return _beside_index(settings, "keywords")
 
 
 def words_dir(settings: Settings):
     """Where the word vectors of the knowledge base are kept between starts."""
-    index = settings.resolved_chroma_path
-    return index.with_name(f"{index.name}-words")
+    return _beside_index(settings, "words")
 
 
 def examples_dir(settings: Settings):
-    """Where the gates' example vectors are kept between starts: beside the index."""
-    index = settings.resolved_chroma_path
-    return index.with_name(f"{index.name}-examples")
+    """Where the gates' example vectors are kept between starts."""
+    return _beside_index(settings, "examples")
 
 
 def scope_fit_dir(settings: Settings):
-    """Where the scope gate's fitted weights are kept between starts: beside the index."""
-    index = settings.resolved_chroma_path
-    return index.with_name(f"{index.name}-scope")
+    """Where the scope gate's fitted weights are kept between starts."""
+    return _beside_index(settings, "scope")
 
 
 def sums_by_doc(rows: np.ndarray, docs: np.ndarray, count: int) -> np.ndarray:

@@ -149,8 +149,9 @@ PARAPHRASE_KINDS = ("card", "question")
 def paraphrase_texts(vocabulary, passages) -> list[str]:
     """How leaders ask for each document (its card and questions), read the way a question
     is (organisation names as their group): the scope gate's paraphrase anchors. Ingest
-    keeps their vectors in the embedding cache, so a start only looks them up."""
-    return [vocabulary.normalise(p.text) for p in passages if p.kind in PARAPHRASE_KINDS]
+    keeps their vectors in the embedding cache, so a start only looks them up.
+    `passages`: (kind, text) pairs, in the index's order."""
+    return [vocabulary.normalise(text) for kind, text in passages if kind in PARAPHRASE_KINDS]
 
 
 @dataclass(frozen=True)
