@@ -40,28 +40,11 @@ def thread_history(turn: Turn, bot_user_id: str | None, current_ts: str | None):
 
 def answer_turn(services: Services, turn: Turn, history=None) -> None:
     settings = services.settings
-    client = turn.client
     if not allow_request(settings, turn.team_id, turn.user_id):
-        send_or_record(
-            settings,
-            SendKind.RATE_LIMITED,
-            client.chat_postMessage,
-            channel=turn.channel_id,
-            thread_ts=turn.reply_thread_ts,
-            text=messages.RATE_LIMITED,
-            **NO_UNFURL,
-        )
+        _post_in_thread(settings, turn, SendKind.RATE_LIMITED, text=messages.RATE_LIMITED)
         return
 
-    placeholder = send_or_record(
-        settings,
-        SendKind.THINKING,
-        client.chat_postMessage,
-        channel=turn.channel_id,
-        thread_ts=turn.reply_thread_ts,
-        text=messages.THINKING,
-        **NO_UNFURL,
-    )
+    placeholder = _post_in_thread(settings, turn, SendKind.THINKING, text=messages.THINKING)
     if turn.reply_thread_ts and turn.channel_id and not turn.channel_id.startswith("D"):
         remember_thread(settings, turn.team_id, turn.channel_id, turn.reply_thread_ts)
 
@@ -90,20 +73,25 @@ def answer_turn(services: Services, turn: Turn, history=None) -> None:
         updated = send_or_record(
             settings,
             SendKind.ANSWER,
-            client.chat_update,
+            turn.client.chat_update,
             channel=placeholder["channel"],
             ts=placeholder["ts"],
             **_update_fields(payload),
         )
         if updated is not None:
             return
-    send_or_record(
+    _post_in_thread(settings, turn, SendKind.ANSWER, **payload)
+
+
+def _post_in_thread(settings, turn: Turn, kind: SendKind, **fields):
+    """Post where the leader asked (their DM, or the thread they started)."""
+    return send_or_record(
         settings,
-        SendKind.ANSWER,
-        client.chat_postMessage,
+        kind,
+        turn.client.chat_postMessage,
         channel=turn.channel_id,
         thread_ts=turn.reply_thread_ts,
-        **payload,
+        **{**NO_UNFURL, **fields},
     )
 
 
