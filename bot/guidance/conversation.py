@@ -18,6 +18,12 @@ from bot.text import read_yaml
 REFUSALS = ("privacy", "ranking", "posting", "coercive", "mandate", "injection")
 CONVERSATION = ("greeting", "thanks", "help", "more_on", "something_else", "follow_up")
 FOLLOW_UP_MAX_WORDS = 14
+# Contractions typed without their apostrophe ("havent", "dont"), restored before the
+# patterns are tried so that one spelling of each pattern is enough.
+_BARE_CONTRACTION = re.compile(
+    r"\b(haven|hasn|hadn|didn|doesn|don|won|wouldn|couldn|shouldn|isn|aren|wasn|weren|can)t\b",
+    re.I,
+)
 _ORDINALS = {
     word: number
     for number, words in enumerate(
@@ -133,7 +139,8 @@ def classify(text: str, wording: Wording, *, after_answer: bool = False) -> Inte
     Conversation is only ever a short message (`max_words` in the wording file): a long one
     is a question, whatever words it happens to contain. `after_answer` says an earlier
     answer is in this conversation, so a short message pointing back at it is a follow-up."""
-    message = " ".join(text.split())
+    message = " ".join(text.replace("\u2019", "'").split())
+    message = _BARE_CONTRACTION.sub(r"\1't", message)
     words = len(message.split())
     for kind in REFUSALS:
         if any(p.search(message) for p in wording.patterns[kind]):
