@@ -139,10 +139,18 @@ def test_a_short_message_pointing_back_at_the_answer_is_a_follow_up(offline, fol
     assert follow.search_text.startswith("The hospice feels")
 
 
-@pytest.mark.parametrize("message", ["how long should that take?", "is this normal?"])
+@pytest.mark.parametrize(
+    "message", ["how long should that take?", "is this normal?", "is it legal?"]
+)
 def test_a_message_pointing_back_at_nothing_gets_one_clarifying_question(offline, message):
     answer = offline.answer(message)
     assert answer.kind == "clarify" and not answer.citations
+
+
+def test_a_longer_question_with_a_pronoun_carries_its_own_subject(offline):
+    """It was asked to say more; it is a clinical question, so it is redirected."""
+    answer = offline.answer("is it safe to crush tablets for a patient with dysphagia")
+    assert answer.kind == "out_of_scope" and answer.redirect in {"clinical", "pharmacy"}
 
 
 @pytest.mark.parametrize(

@@ -36,6 +36,9 @@ log = logging.getLogger(__name__)
 _WORD = re.compile(r"[^\W\d_]{2,}")
 WARM_UP_QUESTION = "How do I build trust between partners?"  # never shown, never stored
 HELP_COMMANDS = "Type a question any time, or say *help* to see this again."
+# A message this short that points at something ("is it legal?", "how do I submit it?") with
+# nothing earlier to point at is met with a question, not a search.
+POINTING_MAX_WORDS = 6
 
 
 @dataclass
@@ -240,22 +243,23 @@ class GuidanceService:
             kind == "answer"
             and not acknowledgement
             and (
-                (not outcome.grounded and self.wording.points_back(query))
+                (
+                    not outcome.grounded
+                    and self.wording.points_back(query)
+                    and len(query.split()) <= POINTING_MAX_WORDS
+                )
                 or self.wording.bare.search(query.strip())
             )
         ):
             # "how long should that take?", "is this normal?" with nothing earlier to point
-            # at: ask, don't guess.
+            # at: ask, don't guess. A longer question carries its own subject ("is it safe to
+            # crush tablets for a patient with dysphagia"), so it is searched, and redirected
+            # when it is for someone else.
             clarify = self.wording.text("follow_up", "clarify").format(topic="")
             return self._said(query, "clarify", clarify, note)
         # Someone under strain is always in scope: how they are is what Tandem is for.
         if not outcome.scope.in_scope and not acknowledgement:
-            answer = self._said(
-                query, "out_of_scope", self.wording.redirect(outcome.scope.redirect)
-            )
-            answer.redirect = outcome.scope.redirect
-            answer.note = note
-            return answer
+            return self._redirected(query, outcome, note)
         if not outcome.results or outcome.best_similarity < self.settings.retrieval_min_similarity:
             return self._said(query, "not_grounded", self.wording.text("not_grounded"), note)
         composition = compose(outcome.results, acknowledgement=acknowledgement)
@@ -268,6 +272,13 @@ class GuidanceService:
                     answer.kind, answer.search_text = kind, search_text
                 return answer
         return self._from_composition(query, composition, note, kind, search_text, lead_in)
+
+    def _redirected(self, query: str, outcome: SearchOutcome, note: str) -> Answer:
+        """Out of scope: who can help instead, and no citations."""
+        answer = self._said(query, "out_of_scope", self.wording.redirect(outcome.scope.redirect))
+        answer.redirect = outcome.scope.redirect
+        answer.note = note
+        return answer
 
     def _from_composition(
         self,
