@@ -94,3 +94,44 @@ def load_second_reader(eval_dir: Path = EVAL_DIR) -> dict[str, dict[str, str]]:
     if not path.exists():
         return {}
     return yaml.safe_load(path.read_text("utf-8")).get("judgements", {})
+
+
+FRESH_DIR = Path(__file__).parent / "eval" / "fresh"
+
+
+@dataclass(frozen=True)
+class FreshSet:
+    """A set of questions written blind by one writer, judged by blind readers: the top
+    documents Tandem and its keyword-only and meaning-only modes found were pooled and each
+    judged good, partial or no (`judgements`, by question key). `role` says whether the set
+    has shaped the knowledge base (dev) or only measures it (test)."""
+
+    name: str
+    role: str
+    in_topic: tuple[str, ...]
+    off_topic: tuple[str, ...]
+    judgements: dict[str, dict[str, str]]
+
+
+def load_fresh(fresh_dir: Path = FRESH_DIR) -> list[FreshSet]:
+    """Every fresh set in `bench/eval/fresh/` (questions in `<name>.yaml`, verdicts in
+    `<name>.judged.yaml`); empty when there are none."""
+    found = []
+    for path in sorted(fresh_dir.glob("*.yaml")):
+        if path.name.endswith(".judged.yaml"):
+            continue
+        raw = yaml.safe_load(path.read_text("utf-8"))
+        judged = fresh_dir / f"{path.stem}.judged.yaml"
+        verdicts = (
+            yaml.safe_load(judged.read_text("utf-8"))["judgements"] if judged.exists() else {}
+        )
+        found.append(
+            FreshSet(
+                path.stem,
+                str(raw["role"]),
+                tuple(raw["in_topic"]),
+                tuple(raw["off_topic"]),
+                {key: {d: str(v) for d, v in docs.items()} for key, docs in verdicts.items()},
+            )
+        )
+    return found

@@ -59,7 +59,7 @@ def retrieval_section() -> dict:
     """Retrieval v1 (kept as the baseline) and v2 side by side on the test split, plus the
     scope gate, the shape of answers, conversation, refusals and latency."""
     from bench.baseline_v1 import RetrieverV1, compose_v1
-    from bench.evalset import load_eval, load_second_reader, select
+    from bench.evalset import load_eval, load_fresh, load_second_reader, select
     from bench.quality import (
         adversarial_handled,
         answer_shape,
@@ -187,6 +187,7 @@ def retrieval_section() -> dict:
         adversarial = adversarial_handled(
             service, select(questions, kind="adversarial", split="test")
         )
+        fresh = [_fresh_reading(service, v2, found) for found in load_fresh()]
 
         env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "TANDEM_"))}
         env["TANDEM_DATA_DIR"] = tmp
@@ -224,11 +225,46 @@ def retrieval_section() -> dict:
         },
         "conversation_handled": conversation,
         "adversarial_handled": adversarial,
+        "fresh_sets": fresh,
         "offline_ask_latency": ask_latency,
         "cold_start_ask_s": {"min": min(cold), "max": max(cold)},
     }
     _print_retrieval(result)
     return result
+
+
+def _fresh_reading(service, retriever, fresh) -> dict:
+    """A blind writer's questions through the whole service: in-topic ones answered,
+    off-topic ones redirected, and how the readers judged the document Tandem ranks first
+    (and whether one they judged good is in its top three)."""
+    from bench.evalset import question_key
+
+    answered = [service.answer(text).kind in ("answer", "clarify") for text in fresh.in_topic]
+    declined = [service.answer(text).kind == "out_of_scope" for text in fresh.off_topic]
+    first, in_three, useful, unjudged = [], [], [], 0
+    for text in fresh.in_topic:
+        verdicts = fresh.judgements.get(question_key(text))
+        if verdicts is None:
+            continue
+        top = [r.doc_id for r in retriever.search(text, k=3).results]
+        unjudged += top[0] not in verdicts
+        first.append(verdicts.get(top[0]) == "good")
+        in_three.append(any(verdicts.get(d) == "good" for d in top))
+        useful.append(verdicts.get(top[0]) in ("good", "partial"))
+    mean = lambda found: float(np.mean(found)) if found else 0.0  # noqa: E731
+    return {
+        "name": fresh.name,
+        "role": fresh.role,
+        "in_topic_answered": mean(answered),
+        "n_in": len(answered),
+        "off_topic_declined": mean(declined),
+        "n_off": len(declined),
+        "judged_questions": len(first),
+        "first_good": mean(first),
+        "good_in_top3": mean(in_three),
+        "first_good_or_partial": mean(useful),
+        "first_unjudged": unjudged,
+    }
 
 
 def _second_reading(verdicts: dict, questions, ranked) -> dict:
@@ -317,6 +353,15 @@ def _print_retrieval(result: dict) -> None:
         f"Conversation handled {c['handled']:.0%} of {c['n']}; refusals and injections handled "
         f"{d['handled']:.0%} of {d['n']}"
     )
+    for f in result.get("fresh_sets", []):
+        console.print(
+            f"Fresh set {f['name']} ({f['role']}): in-topic answered {f['in_topic_answered']:.0%} "
+            f"of {f['n_in']}, off-topic redirected {f['off_topic_declined']:.0%} of {f['n_off']}; "
+            f"first document judged good {f['first_good']:.0%} (good or partial "
+            f"{f['first_good_or_partial']:.0%}), a good one in the top three "
+            f"{f['good_in_top3']:.0%} of {f['judged_questions']}; first never judged "
+            f"{f['first_unjudged']}"
+        )
     ask = result["offline_ask_latency"]
     console.print(
         f"Offline ask p50 {ask['p50_ms']:.1f} ms, p95 {ask['p95_ms']:.1f} ms "
