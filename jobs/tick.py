@@ -35,6 +35,7 @@ from bot.reflection.ledger import (
     record_sent,
     reminders_due,
     renew_claims,
+    renew_claims_on,
 )
 from bot.reflection.prompts import question_by_id
 from bot.schedule import next_local
@@ -169,13 +170,16 @@ def _send_group(
 ) -> list[dict]:
     """Renew a few claims, then send them; rows taken over as stale are left to their taker.
 
-    The DMs' seconds in the posting budget are taken for the whole group in one write."""
-    ours = renew_claims(settings, [item.checkin_id for item in group], claimant)
-    renewed_at = time.monotonic()
-    mine = [item for item in group if item.checkin_id in ours]
+    The renewal and the DMs' seconds in the posting budget are one write for the whole group
+    (shared with other senders' groups waiting at the same moment)."""
+    ours: set[int] = set()
+    ids = [item.checkin_id for item in group]
     second, held = take_channel_seconds(
-        settings, [(item.leader.team_id, item.leader.slack_user_id) for item in mine]
+        settings,
+        [(item.leader.team_id, item.leader.slack_user_id) for item in group],
+        alongside=lambda connection: ours.update(renew_claims_on(connection, ids, claimant)),
     )
+    renewed_at = time.monotonic()
     outcomes = (
         send_checkin(
             settings,
@@ -188,7 +192,8 @@ def _send_group(
             if (item.leader.team_id, item.leader.slack_user_id) in held
             else None,
         )
-        for item in mine
+        for item in group
+        if item.checkin_id in ours
     )
     return [outcome for outcome in outcomes if outcome is not None]
 

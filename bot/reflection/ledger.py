@@ -16,7 +16,7 @@ import socket
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import and_, bindparam, or_, select, update
+from sqlalchemy import Connection, and_, bindparam, or_, select, update
 
 from bot.db.engine import get_ephemeral_engine, session_scope
 from bot.db.models import CheckIn, Leader, utcnow
@@ -287,9 +287,15 @@ def renew_claims(settings: Settings, ids: list[int], claimant: str) -> set[int]:
     if not ids:
         return set()
     with get_ephemeral_engine(settings).begin() as connection:
-        return set(
-            connection.scalars(_RENEW, {"ids": list(ids), "claimant": claimant, "now": utcnow()})
-        )
+        return renew_claims_on(connection, ids, claimant)
+
+
+def renew_claims_on(connection: Connection, ids: list[int], claimant: str) -> set[int]:
+    """`renew_claims` in a transaction the caller holds (on the engine for ephemeral writes:
+    the posting budget's, so a group's renewal and its channels' seconds are one write)."""
+    return set(
+        connection.scalars(_RENEW, {"ids": list(ids), "claimant": claimant, "now": utcnow()})
+    )
 
 
 def record_sent(settings: Settings, outcomes: list[dict]) -> int:
