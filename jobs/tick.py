@@ -22,6 +22,7 @@ from bot.metrics import TICK_STAGE_FAILURES
 from bot.reflection.journal import purge_older_than
 from bot.reflection.leaders import schedule_of
 from bot.reflection.ledger import (
+    CLAIM_BATCH,
     Sendable,
     cancel_reminder,
     claim_sendable,
@@ -144,24 +145,40 @@ def deliver_checkins(settings: Settings, now: dt.datetime, clients: TeamClients)
 def deliver_claimable(
     settings: Settings, clients: TeamClients, now: dt.datetime | None = None
 ) -> int:
-    """Claim and send batches until nothing is left; every replica runs this."""
+    """Claim and send batches until nothing is left; every replica runs this.
+
+    The next batch is claimed while the last groups of this one are being sent, so the
+    senders do not stand idle during a claim (and no more than that is claimed ahead)."""
     sent = 0
     with ThreadPoolExecutor(settings.delivery_workers, thread_name_prefix="tandem-send") as pool:
         claimant = new_claimant()
-        while claimed := claim_sendable(settings, claimant):
-            groups = [claimed[i : i + RENEW_GROUP] for i in range(0, len(claimed), RENEW_GROUP)]
-            done: list[dict] = []
-            for outcomes in pool.map(
-                lambda group: _send_group(settings, group, now, clients, claimant), groups
-            ):
-                done.extend(outcomes)
-                if len(done) >= 50:
-                    sent += record_sent(settings, done)
-                    done = []
-            sent += record_sent(settings, done)
+        claimed = claim_sendable(settings, claimant, CLAIM_BATCH)
+        while claimed:
+            sending = [
+                pool.submit(
+                    _send_group, settings, claimed[i : i + RENEW_GROUP], now, clients, claimant
+                )
+                for i in range(0, len(claimed), RENEW_GROUP)
+            ]
+            claim_next_at = max(0, len(sending) - 2 * settings.delivery_workers)
+            claimed, done = [], []
+            try:
+                for index, future in enumerate(sending):
+                    if index == claim_next_at:
+                        claimed = claim_sendable(settings, claimant, CLAIM_BATCH)
+                    done.extend(future.result())
+                    if len(done) >= RECORD_BATCH:
+                        sent += record_sent(settings, done)
+                        done = []
+            finally:
+                for future in sending:
+                    future.cancel()  # after a failure, what has not started stays claimed
+                sent += record_sent(settings, done)  # and what did go is recorded even then
     return sent
 
 
+# Sends recorded together (a crash before they are recorded is what the DM lookup covers).
+RECORD_BATCH = 50
 RENEW_GROUP = 8
 
 
