@@ -47,7 +47,7 @@ from bot.slack.outbox import MAX_ATTEMPTS, post, send_once
 from bot.statuses import CheckInStatus, SendKind
 from bot.ui.checkins import (
     METADATA_EVENT,
-    checkin_message,
+    checkin_dm,
     greeting,
     invitation_message,
     reminder_message,
@@ -236,7 +236,7 @@ def send_checkin(
         return None
     schedule = schedule_of(leader)
     local_now = now.replace(tzinfo=dt.UTC).astimezone(schedule.zone)
-    blocks, text = checkin_message(
+    blocks, text = checkin_dm(
         item.checkin_id, question.text, greeting(leader.display_name, local_now)
     )
 
