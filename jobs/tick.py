@@ -22,6 +22,7 @@ from bot.metrics import TICK_STAGE_FAILURES
 from bot.reflection.journal import purge_older_than
 from bot.reflection.leaders import schedule_of
 from bot.reflection.ledger import (
+    CLAIM_BATCH,
     Sendable,
     cancel_reminder,
     claim_sendable,
@@ -35,6 +36,7 @@ from bot.reflection.ledger import (
     record_sent,
     reminders_due,
     renew_claims,
+    renew_claims_on,
 )
 from bot.reflection.prompts import question_by_id
 from bot.schedule import next_local
@@ -45,7 +47,7 @@ from bot.slack.outbox import MAX_ATTEMPTS, post, send_once
 from bot.statuses import CheckInStatus, SendKind
 from bot.ui.checkins import (
     METADATA_EVENT,
-    checkin_message,
+    checkin_dm,
     greeting,
     invitation_message,
     reminder_message,
@@ -143,24 +145,40 @@ def deliver_checkins(settings: Settings, now: dt.datetime, clients: TeamClients)
 def deliver_claimable(
     settings: Settings, clients: TeamClients, now: dt.datetime | None = None
 ) -> int:
-    """Claim and send batches until nothing is left; every replica runs this."""
+    """Claim and send batches until nothing is left; every replica runs this.
+
+    The next batch is claimed while the last groups of this one are being sent, so the
+    senders do not stand idle during a claim (and no more than that is claimed ahead)."""
     sent = 0
     with ThreadPoolExecutor(settings.delivery_workers, thread_name_prefix="tandem-send") as pool:
         claimant = new_claimant()
-        while claimed := claim_sendable(settings, claimant):
-            groups = [claimed[i : i + RENEW_GROUP] for i in range(0, len(claimed), RENEW_GROUP)]
-            done: list[dict] = []
-            for outcomes in pool.map(
-                lambda group: _send_group(settings, group, now, clients, claimant), groups
-            ):
-                done.extend(outcomes)
-                if len(done) >= 50:
-                    sent += record_sent(settings, done)
-                    done = []
-            sent += record_sent(settings, done)
+        claimed = claim_sendable(settings, claimant, CLAIM_BATCH)
+        while claimed:
+            sending = [
+                pool.submit(
+                    _send_group, settings, claimed[i : i + RENEW_GROUP], now, clients, claimant
+                )
+                for i in range(0, len(claimed), RENEW_GROUP)
+            ]
+            claim_next_at = max(0, len(sending) - 2 * settings.delivery_workers)
+            claimed, done = [], []
+            try:
+                for index, future in enumerate(sending):
+                    if index == claim_next_at:
+                        claimed = claim_sendable(settings, claimant, CLAIM_BATCH)
+                    done.extend(future.result())
+                    if len(done) >= RECORD_BATCH:
+                        sent += record_sent(settings, done)
+                        done = []
+            finally:
+                for future in sending:
+                    future.cancel()  # after a failure, what has not started stays claimed
+                sent += record_sent(settings, done)  # and what did go is recorded even then
     return sent
 
 
+# Sends recorded together (a crash before they are recorded is what the DM lookup covers).
+RECORD_BATCH = 50
 RENEW_GROUP = 8
 
 
@@ -169,13 +187,16 @@ def _send_group(
 ) -> list[dict]:
     """Renew a few claims, then send them; rows taken over as stale are left to their taker.
 
-    The DMs' seconds in the posting budget are taken for the whole group in one write."""
-    ours = renew_claims(settings, [item.checkin_id for item in group], claimant)
-    renewed_at = time.monotonic()
-    mine = [item for item in group if item.checkin_id in ours]
+    The renewal and the DMs' seconds in the posting budget are one write for the whole group
+    (shared with other senders' groups waiting at the same moment)."""
+    ours: set[int] = set()
+    ids = [item.checkin_id for item in group]
     second, held = take_channel_seconds(
-        settings, [(item.leader.team_id, item.leader.slack_user_id) for item in mine]
+        settings,
+        [(item.leader.team_id, item.leader.slack_user_id) for item in group],
+        alongside=lambda connection: ours.update(renew_claims_on(connection, ids, claimant)),
     )
+    renewed_at = time.monotonic()
     outcomes = (
         send_checkin(
             settings,
@@ -188,7 +209,8 @@ def _send_group(
             if (item.leader.team_id, item.leader.slack_user_id) in held
             else None,
         )
-        for item in mine
+        for item in group
+        if item.checkin_id in ours
     )
     return [outcome for outcome in outcomes if outcome is not None]
 
@@ -214,7 +236,7 @@ def send_checkin(
         return None
     schedule = schedule_of(leader)
     local_now = now.replace(tzinfo=dt.UTC).astimezone(schedule.zone)
-    blocks, text = checkin_message(
+    blocks, text = checkin_dm(
         item.checkin_id, question.text, greeting(leader.display_name, local_now)
     )
 

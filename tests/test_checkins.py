@@ -592,3 +592,24 @@ def test_delivery_writes_the_ledger_in_batches_not_once_per_send(slack):
     assert all(len(checkin_messages(slack, user)) == 1 for user in users)
     # Claim, renew the group, record the sends: the same few statements for any batch size.
     assert len(statements) <= 3
+
+
+def test_the_next_batch_is_claimed_while_this_one_is_sent_and_each_goes_once(slack, monkeypatch):
+    import jobs.tick
+
+    monkeypatch.setattr(jobs.tick, "CLAIM_BATCH", 8)  # 20 check-ins: three batches
+    users = [f"U{n}" for n in range(1, 21)]
+    for n, user in enumerate(users):
+        if n >= 2:
+            slack.ws.add_user(user, name=f"Person {user}", tz="Europe/London")
+        join(slack, user=user, day="mon", local_time="09:00")
+    with statements_run(slack.settings) as statements:
+        assert tick(slack, MONDAY_0900_GMT)["checkins"] == 20
+    assert all(len(checkin_messages(slack, user)) == 1 for user in users)
+    with session_scope(slack.settings) as session:
+        assert set(session.scalars(select(CheckIn.status))) == {"sent"}
+    updates = [s.upper() for s in statements if s.lstrip().upper().startswith("UPDATE CHECKINS")]
+    claims = [i for i, s in enumerate(updates) if "ATTEMPTS=" in s.replace(" ", "")]
+    records = [i for i, s in enumerate(updates) if "SENT_AT=" in s.replace(" ", "")]
+    assert len(claims) == 3 and len(records) == 3
+    assert claims[1] < records[0]  # the second batch was claimed before the first was recorded

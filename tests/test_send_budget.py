@@ -232,3 +232,74 @@ def test_a_send_in_the_second_its_fan_out_took_does_not_take_it_again(tmp_path):
     assert set(rows) == {f"ch:T1:D{n}" for n in range(64)}
     assert max(rows.values()) <= 2
     assert sum(rows.values()) < 64 * 2  # not all taken twice: the held second was used
+
+
+def test_a_groups_own_writes_and_its_channels_seconds_are_one_transaction(tmp_path):
+    from sqlalchemy import event, insert
+
+    from bot.db.engine import get_ephemeral_engine
+    from bot.db.models import RateWindow
+    from bot.services.send_budget import take_channel_seconds
+
+    settings = make_settings(tmp_path, SLACK_SENDS_PER_SECOND="5000")
+    reserve(settings, "T1", "C-warm")
+    engine = get_ephemeral_engine(settings)
+    commits = []
+
+    def committed(_connection):
+        commits.append(1)
+
+    event.listen(engine, "commit", committed)
+
+    def alongside(connection):
+        connection.execute(insert(RateWindow).values(user_key="own", window_start=_now(), count=1))
+        return "done"
+
+    try:
+        second, held = take_channel_seconds(
+            settings, [("T1", "D0"), ("T1", "D1")], alongside=alongside
+        )
+    finally:
+        event.remove(engine, "commit", committed)
+    assert held == {("T1", "D0"), ("T1", "D1")}
+    assert len(commits) == 1
+    assert channel_rows(settings, ["own", "ch:T1:D0", "ch:T1:D1"]) == Counter(
+        {"own": 1, "ch:T1:D0": 1, "ch:T1:D1": 1}
+    )
+
+    def failing(connection):
+        connection.execute(insert(RateWindow).values(user_key="own2", window_start=_now(), count=1))
+        raise RuntimeError("the group's own write failed")
+
+    with pytest.raises(RuntimeError):
+        take_channel_seconds(settings, [("T1", "D2")], alongside=failing)
+    # Neither the group's write nor its channel's second was kept.
+    assert channel_rows(settings, ["own2", "ch:T1:D2"]) == Counter()
+
+
+def test_with_the_budget_off_a_groups_own_writes_still_happen(tmp_path):
+    from bot.services.send_budget import take_channel_seconds
+
+    settings = make_settings(tmp_path, SLACK_SENDS_PER_SECOND="0")
+    ran = []
+    second, held = take_channel_seconds(
+        settings, [("T1", "D0")], alongside=lambda connection: ran.append(connection)
+    )
+    assert (second, held) == (0.0, set()) and len(ran) == 1
+    assert channel_rows(settings, ["ch:T1:D0"]) == Counter()
+
+
+def test_a_busy_sender_reserves_about_what_it_used_in_the_last_window_and_leaves_room():
+    from bot.services.send_budget import RESERVE_BATCH, _Held
+
+    assert _Held(used_before=0).batch(20_000) == RESERVE_BATCH  # nothing known: a small batch
+    assert _Held(used_before=200).batch(20_000) == 200  # one reservation a window, not 13
+    assert _Held(used_before=5_000).batch(400) == 200  # at most half a window's share...
+    assert _Held(used_before=5_000).batch(20) == RESERVE_BATCH  # ...beyond the usual batch
+    assert _Held(used_before=50).batch(4) == 4  # and never more than the window allows
+
+
+def _now():
+    import datetime as dt
+
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)

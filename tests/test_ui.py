@@ -185,3 +185,23 @@ def test_the_settings_form_offers_the_themes_it_is_given_and_keeps_no_state():
     second = themes_offered(settings_modal(leader, {"purpose": "Shared purpose"}))
     assert first == {"offered": ["trust", "power"], "chosen": ["trust"]}
     assert second == {"offered": ["purpose"], "chosen": []}  # nothing left over from the first
+
+
+def test_the_fan_outs_check_in_dm_is_the_check_in_message_to_the_last_field():
+    from bot.ui.checkins import checkin_dm, checkin_message
+
+    cases = [
+        (1, "What helped this week?", "Good morning, Ann. A question for your week:"),
+        (98765, "Who <did> you & *they* rely on?", "Good evening. A question:"),
+        (2, "What helped this week?", "Good afternoon, Bo."),  # the same question, shared
+    ]
+    for checkin_id, question, opener in cases:
+        blocks, text = checkin_message(checkin_id, question, opener)
+        dm_blocks, dm_text = checkin_dm(checkin_id, question, opener)
+        assert json.dumps(dm_blocks, sort_keys=True) == json.dumps(to_dicts(blocks), sort_keys=True)
+        assert dm_text == text
+    # One DM's values do not leak into another's shared blocks.
+    first, _ = checkin_dm(1, "What helped this week?", "Hello, Ann.")
+    checkin_dm(2, "What helped this week?", "Hello, Bo.")
+    assert first[0]["text"]["text"] == "Hello, Ann."
+    assert {button["value"] for button in first[2]["elements"]} == {"1"}

@@ -14,14 +14,14 @@ import datetime as dt
 import os
 import socket
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
-from sqlalchemy import and_, bindparam, or_, select, update
+from sqlalchemy import Connection, and_, bindparam, or_, select, update
 
-from bot.db.engine import get_ephemeral_engine, session_scope
+from bot.db.engine import get_engine, get_ephemeral_engine, session_scope
 from bot.db.models import CheckIn, Leader, utcnow
 from bot.db.next_due import next_due_of
-from bot.reflection.leaders import focus_of, schedule_of
+from bot.reflection.leaders import LeaderView, focus_of, schedule_of
 from bot.reflection.prompts import choose_question
 from bot.schedule import due_for
 from bot.settings import Settings
@@ -203,13 +203,19 @@ class Sendable:
     question_id: str
     attempts: int
     due_at: dt.datetime
-    leader: Leader
+    leader: LeaderView
 
 
 def new_claimant() -> str:
     """Each delivery pass claims under its own name: two passes in one process (the tick
     and the delivery worker) must not mistake each other's claims for their own."""
     return f"{WORKER_ID[:50]}:{uuid.uuid4().hex[:8]}"
+
+
+_CHECKINS = CheckIn.__table__
+_LEADERS = Leader.__table__
+# Read as plain rows, not ORM objects: a claim reads hundreds of leaders at a time.
+_LEADER_COLUMNS = [_LEADERS.c[field.name] for field in fields(LeaderView)]
 
 
 def claim_sendable(settings: Settings, claimant: str, limit: int = CLAIM_BATCH) -> list[Sendable]:
@@ -220,51 +226,58 @@ def claim_sendable(settings: Settings, claimant: str, limit: int = CLAIM_BATCH) 
     already be in the DM and looks for it before sending again.
     """
     stale_before = utcnow() - dt.timedelta(seconds=settings.stale_claim_seconds)
-    with session_scope(settings) as session:
+    engine = get_engine(settings)
+    with engine.begin() as connection:
         query = (
-            select(CheckIn.id)
+            select(_CHECKINS.c.id)
             .where(
                 or_(
-                    CheckIn.status == CheckInStatus.DUE,
+                    _CHECKINS.c.status == CheckInStatus.DUE,
                     and_(
-                        CheckIn.status == CheckInStatus.CLAIMED,
-                        CheckIn.claimed_at < stale_before,
+                        _CHECKINS.c.status == CheckInStatus.CLAIMED,
+                        _CHECKINS.c.claimed_at < stale_before,
                     ),
                 )
             )
-            .order_by(CheckIn.due_at, CheckIn.id)
+            .order_by(_CHECKINS.c.due_at, _CHECKINS.c.id)
             .limit(limit)
         )
-        if session.bind.dialect.name == "postgresql":
+        if engine.dialect.name == "postgresql":
             query = query.with_for_update(skip_locked=True)
-        ids = list(session.scalars(query))
+        ids = list(connection.scalars(query))
         if not ids:
             return []
+        claimed = []
         for start in range(0, len(ids), 1000):
-            session.execute(
-                update(CheckIn)
-                .where(CheckIn.id.in_(ids[start : start + 1000]))
+            chunk = ids[start : start + 1000]
+            connection.execute(
+                update(_CHECKINS)
+                .where(_CHECKINS.c.id.in_(chunk))
                 .values(
                     status=CheckInStatus.CLAIMED,
                     claimed_by=claimant,
                     claimed_at=utcnow(),
-                    attempts=CheckIn.attempts + 1,
+                    attempts=_CHECKINS.c.attempts + 1,
                 )
             )
-        claimed = []
-        for start in range(0, len(ids), 1000):
-            rows = session.execute(
-                select(CheckIn.id, CheckIn.question_id, CheckIn.attempts, CheckIn.due_at, Leader)
-                .join(Leader, Leader.id == CheckIn.leader_id)
-                .where(CheckIn.id.in_(ids[start : start + 1000]))
-            ).all()
-            for checkin_id, question_id, attempts, due_at, leader in rows:
-                session.expunge(leader)
-                claimed.append(Sendable(checkin_id, question_id, attempts, due_at, leader))
+            rows = connection.execute(
+                select(
+                    _CHECKINS.c.id,
+                    _CHECKINS.c.question_id,
+                    _CHECKINS.c.attempts,
+                    _CHECKINS.c.due_at,
+                    *_LEADER_COLUMNS,
+                )
+                .join(_LEADERS, _LEADERS.c.id == _CHECKINS.c.leader_id)
+                .where(_CHECKINS.c.id.in_(chunk))
+            )
+            for checkin_id, question_id, attempts, due_at, *leader in rows:
+                claimed.append(
+                    Sendable(checkin_id, question_id, attempts, due_at, LeaderView(*leader))
+                )
         return claimed
 
 
-_CHECKINS = CheckIn.__table__
 # Built once: renewing runs before every few sends.
 _RENEW = (
     update(_CHECKINS)
@@ -287,9 +300,29 @@ def renew_claims(settings: Settings, ids: list[int], claimant: str) -> set[int]:
     if not ids:
         return set()
     with get_ephemeral_engine(settings).begin() as connection:
-        return set(
-            connection.scalars(_RENEW, {"ids": list(ids), "claimant": claimant, "now": utcnow()})
-        )
+        return renew_claims_on(connection, ids, claimant)
+
+
+def renew_claims_on(connection: Connection, ids: list[int], claimant: str) -> set[int]:
+    """`renew_claims` in a transaction the caller holds (on the engine for ephemeral writes:
+    the posting budget's, so a group's renewal and its channels' seconds are one write)."""
+    return set(
+        connection.scalars(_RENEW, {"ids": list(ids), "claimant": claimant, "now": utcnow()})
+    )
+
+
+# Built once: recording runs every few dozen sends.
+_RECORD = (
+    update(_CHECKINS)
+    .where(_CHECKINS.c.id == bindparam("checkin_id"), _CHECKINS.c.status == CheckInStatus.CLAIMED)
+    .values(
+        status=CheckInStatus.SENT,
+        sent_at=bindparam("sent_at"),
+        channel_id=bindparam("channel"),
+        message_ts=bindparam("ts"),
+        reminder_due_at=bindparam("reminder_at"),
+    )
+)
 
 
 def record_sent(settings: Settings, outcomes: list[dict]) -> int:
@@ -300,20 +333,13 @@ def record_sent(settings: Settings, outcomes: list[dict]) -> int:
     if not outcomes:
         return 0
     sent_at = utcnow()
-    with session_scope(settings) as session:
-        session.connection().execute(
-            update(CheckIn)
-            .where(CheckIn.id == bindparam("checkin_id"), CheckIn.status == CheckInStatus.CLAIMED)
-            .values(
-                status=CheckInStatus.SENT,
-                sent_at=sent_at,
-                channel_id=bindparam("channel"),
-                message_ts=bindparam("ts"),
-                reminder_due_at=bindparam("reminder_at"),
-            ),
+    with get_engine(settings).begin() as connection:
+        connection.execute(
+            _RECORD,
             [
                 {
                     "checkin_id": outcome["id"],
+                    "sent_at": sent_at,
                     "channel": outcome["channel"],
                     "ts": outcome["ts"],
                     "reminder_at": outcome["reminder_at"],

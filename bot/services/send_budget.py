@@ -6,13 +6,14 @@ whole seconds (fifths of a second for the workspace), counted in the shared `rat
 table.
 
 Every slot is counted in the shared table before it is used, so replicas together never
-exceed the budget. A process reserves workspace slots several at a time and hands them to
-its own senders until the window ends (a slot left over is simply not used); channels'
-seconds are written for all of a process's waiting senders at once. So the budget costs a
-fraction of a write per send instead of several. A fan-out to distinct channels (a tick's
-DMs) takes this second for a whole group of them in one statement ahead of sending
-(`take_channel_seconds`), and a send whose second is still that one does not take it again.
-The statements are built once, not per send.
+exceed the budget. A process reserves workspace slots several at a time (about as many as
+it used in the window before, within half a window's share) and hands them to its own
+senders until the window ends (a slot left over is simply not used); channels' seconds are
+written for all of a process's waiting senders at once. So the budget costs a fraction of a
+write per send instead of several. A fan-out to distinct channels (a tick's DMs) takes this
+second for a whole group of them in one statement ahead of sending (`take_channel_seconds`),
+in the same transaction as the group's own writes (renewing its claims), and a send whose
+second is still that one does not take it again. The statements are built once, not per send.
 """
 
 from __future__ import annotations
@@ -21,9 +22,11 @@ import datetime as dt
 import random
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import Future
+from dataclasses import dataclass
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from bot.db.engine import get_ephemeral_engine
@@ -32,12 +35,31 @@ from bot.settings import Settings
 
 PER_CHANNEL_PER_SECOND = 1
 SLICES_PER_SECOND = 5
-# Workspace slots a process reserves at once (never more than one window allows).
+# Workspace slots a process reserves at once, at least (never more than one window allows).
 RESERVE_BATCH = 16
 
+# Writes a sender adds to the transaction that takes its channels' seconds.
+Alongside = Callable[[Connection], object]
+
+
+@dataclass
+class _Held:
+    """A process's workspace slots in one window (by its index since the epoch)."""
+
+    window: int = 0
+    left: int = 0  # reserved in the table and not yet used
+    used: int = 0  # used in this window
+    used_before: int = 0  # used in the window just before it
+
+    def batch(self, per_slice: int) -> int:
+        """How many to reserve at once: about what the last window used, so a busy sender
+        reserves once or twice a window, not every RESERVE_BATCH sends; never more than half
+        a window's share beyond RESERVE_BATCH, so other replicas still get their turn."""
+        return min(per_slice, max(RESERVE_BATCH, min(self.used_before, per_slice // 2)))
+
+
 _held_lock = threading.Lock()
-# (database, key) -> (window start, slots reserved in the table and not yet used)
-_held: dict[tuple[str, str], tuple[float, int]] = {}
+_held: dict[tuple[str, str], _Held] = {}  # (database, key) -> this process's slots
 # (database, key) -> held while one sender reserves a batch of slots for the process
 _reserving: dict[tuple[str, str], threading.Lock] = {}
 
@@ -51,18 +73,23 @@ class _ChannelSeconds:
 
     Each sender waiting for channels' seconds joins the next write; the first to arrive
     writes them all in one statement while later arrivals queue for the one after. Only the
-    rows the statement inserted are granted, so a second another replica holds stays its."""
+    rows the statement inserted are granted, so a second another replica holds stays its.
+    A sender may add writes of its own to the same transaction (`alongside`), so work that
+    must happen just before sending (renewing claims) costs no transaction of its own."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._pending: list[tuple[Settings, list[str], dt.datetime, Future]] = []
+        self._pending: list[tuple[Settings, list[str], dt.datetime, Alongside | None, Future]] = []
         self._writing = False
 
-    def take(self, settings: Settings, keys: list[str], second: float) -> set[str]:
-        """The keys (channels) whose `second` this process now holds."""
+    def take(
+        self, settings: Settings, keys: list[str], second: float, alongside: Alongside | None = None
+    ) -> tuple[set[str], object]:
+        """The keys (channels) whose `second` this process now holds, and what `alongside`
+        returned (run in the same transaction, before the seconds are taken)."""
         wanted: Future = Future()
         with self._lock:
-            self._pending.append((settings, keys, _window(second), wanted))
+            self._pending.append((settings, keys, _window(second), alongside, wanted))
             writer = not self._writing
             self._writing = True
         if writer:
@@ -81,17 +108,25 @@ class _ChannelSeconds:
                 by_database.setdefault(entry[0].resolved_database_url, []).append(entry)
             for entries in by_database.values():
                 try:
-                    granted = _insert_new(
-                        entries[0][0], {(k, w) for _, keys, w, _ in entries for k in keys}
-                    )
+                    granted, extras = _write_together(entries)
                 except Exception as error:  # every waiting sender sees the failure
                     for *_, wanted in entries:
                         wanted.set_exception(error)
                     continue
-                for _, keys, window, wanted in entries:
+                for (_, keys, window, _, wanted), extra in zip(entries, extras, strict=True):
                     mine = {key for key in keys if (key, window) in granted}
                     granted.difference_update((key, window) for key in mine)  # one post each
-                    wanted.set_result(mine)
+                    wanted.set_result((mine, extra))
+
+
+def _write_together(entries: list) -> tuple[set, list]:
+    """One transaction: each entry's own writes, then every channel's second."""
+    settings = entries[0][0]
+    engine = get_ephemeral_engine(settings)
+    with engine.begin() as connection:
+        extras = [alongside(connection) if alongside else None for *_, alongside, _ in entries]
+        rows = {(k, w) for _, keys, w, _, _ in entries for k in keys}
+        return (_insert_new(connection, rows) if rows else set()), extras
 
 
 _RATE = RateWindow.__table__
@@ -114,19 +149,17 @@ def _insert_statement(dialect: str):
     return statement
 
 
-def _insert_new(settings: Settings, rows: set[tuple[str, dt.datetime]]) -> set:
+def _insert_new(connection, rows: set[tuple[str, dt.datetime]]) -> set:
     """Insert these (key, window) rows with a count of one; returns those that were new.
 
-    Many rows go as one statement (SQLAlchemy's insertmanyvalues), in one transaction."""
-    engine = get_ephemeral_engine(settings)
-    with engine.begin() as connection:
-        return {
-            (key, window)
-            for key, window in connection.execute(
-                _insert_statement(engine.dialect.name),
-                [{"user_key": k, "window_start": w, "count": 1} for k, w in sorted(rows)],
-            )
-        }
+    Many rows go as one statement (SQLAlchemy's insertmanyvalues)."""
+    return {
+        (key, window)
+        for key, window in connection.execute(
+            _insert_statement(connection.dialect.name),
+            [{"user_key": k, "window_start": w, "count": 1} for k, w in sorted(rows)],
+        )
+    }
 
 
 _channel_seconds = _ChannelSeconds()
@@ -138,23 +171,26 @@ def _channel_key(team_id: str, channel_id: str) -> str:
 
 def _take_channel(settings: Settings, key: str, second: float) -> bool:
     """The channel's one post this second, if nobody (on any replica) has taken it."""
-    return bool(_channel_seconds.take(settings, [key], second))
+    return bool(_channel_seconds.take(settings, [key], second)[0])
 
 
 def take_channel_seconds(
-    settings: Settings, channels: list[tuple[str, str]]
+    settings: Settings, channels: list[tuple[str, str]], alongside: Alongside | None = None
 ) -> tuple[float, set[tuple[str, str]]]:
     """Ahead of a fan-out: this second for each of these (team id, channel id), in one write.
 
     Returns the second and the channels granted; hand the second to `reserve` (as
     `held_second`) for each granted channel. A send that is still in that second does not
     take it again; one that is later takes its own. A channel listed twice is granted once.
-    With the budget off nothing is taken."""
+    With the budget off nothing is taken. `alongside(connection)`, if given, runs first in
+    the same transaction (with the budget off, in one of its own shared the same way)."""
     if settings.slack_sends_per_second <= 0 or not channels:
+        if alongside is not None:
+            _channel_seconds.take(settings, [], 0.0, alongside)
         return 0.0, set()
     second = float(int(time.time()))
     by_key = {_channel_key(team, channel): (team, channel) for team, channel in channels}
-    granted = _channel_seconds.take(settings, list(by_key), second)
+    granted, _ = _channel_seconds.take(settings, list(by_key), second, alongside)
     return second, {by_key[key] for key in granted}
 
 
@@ -221,32 +257,36 @@ def _workspace_slot(settings: Settings, key: str, slices: int, budget: int) -> b
     One sender at a time reserves a batch for the process (the others wait for it and use
     its slots), so a window's first sends do not each reserve a batch of their own."""
     index = int(time.time() * slices)
-    start = index / slices
     per_slice = slice_limit(budget, slices, index)
     held_key = (settings.resolved_database_url, key)
-    if _use_held(held_key, start):
+    if _use_held(held_key, index):
         return True
     with _reserving_lock(held_key):
-        if _use_held(held_key, start):  # another sender reserved while this one waited
+        if _use_held(held_key, index):  # another sender reserved while this one waited
             return True
-        granted = _take_slots(settings, key, start, per_slice, min(per_slice, RESERVE_BATCH))
+        with _held_lock:
+            held = _held.setdefault(held_key, _Held())
+            if held.window != index:  # slots of an earlier window have lapsed
+                used_before = held.used if held.window == index - 1 else 0
+                held.window, held.left, held.used, held.used_before = index, 0, 0, used_before
+            want = held.batch(per_slice)
+        granted = _take_slots(settings, key, index / slices, per_slice, want)
         if not granted:
             return False
         with _held_lock:
-            held_start, left = _held.get(held_key, (0.0, 0))
-            if held_start < start:
-                _held[held_key] = (start, granted - 1)  # slots of an earlier window have lapsed
-            elif held_start == start:
-                _held[held_key] = (start, left + granted - 1)
+            if held.window == index:
+                held.left += granted - 1
+                held.used += 1
         return True
 
 
-def _use_held(held_key: tuple[str, str], start: float) -> bool:
-    """One of this process's reserved slots in the window starting at `start`, if any is left."""
+def _use_held(held_key: tuple[str, str], index: int) -> bool:
+    """One of this process's reserved slots in the window `index`, if any is left."""
     with _held_lock:
-        held_start, left = _held.get(held_key, (0.0, 0))
-        if held_start == start and left > 0:
-            _held[held_key] = (start, left - 1)
+        held = _held.get(held_key)
+        if held is not None and held.window == index and held.left > 0:
+            held.left -= 1
+            held.used += 1
             return True
     return False
 
