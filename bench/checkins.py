@@ -93,32 +93,24 @@ def run(leaders: int = LEADERS) -> dict:
         client = make_web_client(settings, TOKEN)
         blocks, text = checkin_message(0, "A baseline question of typical length?", "Good morning.")
 
-        def bare_post(n: int):
+        as_json = [block.to_dict() for block in blocks]
+
+        def bare_post(n: int, payload=blocks):
             # The same payload as a check-in, so the baseline differs only by Tandem's work.
             return client.chat_postMessage(
                 channel=f"U{n:05d}",
                 text=text,
-                blocks=blocks,
+                blocks=payload,
                 metadata={"event_type": "bench", "event_payload": {"n": n}},
             )
 
-        as_json = [block.to_dict() for block in blocks]
-
-        def bare_json_post(n: int):
-            # The leanest post: the blocks already Slack's JSON, as Tandem's fan-out sends them.
-            return client.chat_postMessage(
-                channel=f"U{n:05d}",
-                text=text,
-                blocks=as_json,
-                metadata={"event_type": "bench", "event_payload": {"n": n}},
-            )
-
-        def bare(post=bare_post):
+        def bare(payload):
             with ThreadPoolExecutor(settings.delivery_workers) as pool:
-                return len(list(pool.map(post, range(leaders))))
+                return len(list(pool.map(lambda n: bare_post(n, payload), range(leaders))))
 
-        baseline = _measured(standin, bare)
-        baseline_json = _measured(standin, lambda: bare(bare_json_post))
+        baseline = _measured(standin, lambda: bare(blocks))
+        # The leanest post: the blocks already Slack's JSON, as Tandem's fan-out sends them.
+        baseline_json = _measured(standin, lambda: bare(as_json))
 
         phases = {}
         for name, budget, week in (("budget_on", NEVER_BINDS, 0), ("budget_off", 0, 1)):
