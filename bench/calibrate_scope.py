@@ -1,10 +1,12 @@
-"""Choose the scope gate's threshold on the dev split (`make calibrate`).
+"""Choose the scope gate's threshold on dev data (`make calibrate`): the evaluation set's dev
+split and every fresh blind set marked dev (`bench/eval/fresh`).
 
 The gate is retrained whenever the knowledge base changes (its in-scope examples are the
 documents' own questions), so its threshold is re-chosen here rather than by hand: the
-threshold that declines at least `--target` of the dev split's near-off-topic questions
+threshold that declines at least `--target` of the dev near-off-topic questions
 with the fewest in-topic false declines (and, among equals, the most off-topic declined). Prints the table;
-`--write` stores the choice in `knowledge/scope/gate.yaml`. The test split is never read.
+`--write` stores the choice in `knowledge/scope/gate.yaml`. The test split and the fresh
+sets marked test are never read.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import tempfile
 
 import numpy as np
 
-from bench.evalset import load_eval, select
+from bench.evalset import load_eval, load_fresh, select
 from bot.knowledge.index import ingest
 from bot.knowledge.retrieval import Retriever
 from bot.settings import Settings
@@ -51,11 +53,15 @@ def main() -> None:
     questions = load_eval()
     on = [q.text for q in select(questions, kind="in_topic", split="dev")]
     off = [q.text for q in select(questions, kind="off_topic", split="dev")]
+    for fresh in load_fresh():  # blind writers' sets that have shaped Tandem (never "test")
+        if fresh.role == "dev":
+            on += fresh.in_topic
+            off += fresh.off_topic
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(_env_file=None, TANDEM_DATA_DIR=tmp)
         ingest(settings)
         retriever = Retriever(settings)
-        print(f"dev split: {len(on)} in-topic, {len(off)} near-off-topic")
+        print(f"dev (split and fresh dev sets): {len(on)} in-topic, {len(off)} near-off-topic")
         print("threshold  off-topic declined  in-topic false decline")
         on_found, off_found = decisions(retriever, on), decisions(retriever, off)
         chosen = None

@@ -257,8 +257,10 @@ class GuidanceService:
             # when it is for someone else.
             clarify = self.wording.text("follow_up", "clarify").format(topic="")
             return self._said(query, "clarify", clarify, note)
-        # Someone under strain is always in scope: how they are is what Tandem is for.
-        if not outcome.scope.in_scope and not acknowledgement:
+        # Someone under strain is always in scope: how they are is what Tandem is for. So is a
+        # follow-up: it continues an answer Tandem chose to give ("does that still apply if
+        # it's a care home?"), and read with that answer it can look like something else.
+        if not outcome.scope.in_scope and not acknowledgement and kind != "follow_up":
             return self._redirected(query, outcome, note)
         if not outcome.results or outcome.best_similarity < self.settings.retrieval_min_similarity:
             return self._said(query, "not_grounded", self.wording.text("not_grounded"), note)
