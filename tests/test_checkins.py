@@ -580,12 +580,18 @@ def test_a_sender_slowed_past_half_the_stale_time_does_not_post_a_claim_taken_ov
         assert session.scalar(select(CheckIn.claimed_by)) == "successor"
 
 
-def test_delivery_writes_the_ledger_in_batches_not_once_per_send(slack):
-    users = [f"U{n}" for n in range(1, 7)]
+def _monday_leaders(slack, count: int) -> list[str]:
+    """`count` leaders who take a check-in at 09:00 on Mondays (the workspace has U1 and U2)."""
+    users = [f"U{n}" for n in range(1, count + 1)]
     for n, user in enumerate(users):
         if n >= 2:
             slack.ws.add_user(user, name=f"Person {user}", tz="Europe/London")
         join(slack, user=user, day="mon", local_time="09:00")
+    return users
+
+
+def test_delivery_writes_the_ledger_in_batches_not_once_per_send(slack):
+    users = _monday_leaders(slack, 6)
     with statements_run(slack.settings) as statements:
         assert tick(slack, MONDAY_0900_GMT)["checkins"] == 6
     statements = [s for s in statements if s.lstrip().upper().startswith("UPDATE CHECKINS")]
@@ -598,11 +604,7 @@ def test_the_next_batch_is_claimed_while_this_one_is_sent_and_each_goes_once(sla
     import jobs.tick
 
     monkeypatch.setattr(jobs.tick, "CLAIM_BATCH", 8)  # 20 check-ins: three batches
-    users = [f"U{n}" for n in range(1, 21)]
-    for n, user in enumerate(users):
-        if n >= 2:
-            slack.ws.add_user(user, name=f"Person {user}", tz="Europe/London")
-        join(slack, user=user, day="mon", local_time="09:00")
+    users = _monday_leaders(slack, 20)
     with statements_run(slack.settings) as statements:
         assert tick(slack, MONDAY_0900_GMT)["checkins"] == 20
     assert all(len(checkin_messages(slack, user)) == 1 for user in users)
