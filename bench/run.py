@@ -251,6 +251,7 @@ def _fresh_reading(service, retriever, fresh) -> dict:
         first.append(verdicts.get(top[0]) == "good")
         in_three.append(any(verdicts.get(d) == "good" for d in top))
         useful.append(verdicts.get(top[0]) in ("good", "partial"))
+
     def mean(found: list) -> float:
         return float(np.mean(found)) if found else 0.0
 
