@@ -52,7 +52,7 @@ lint: setup
 bench: setup ingest ## benchmarks; results are printed and written to bench/results/
 	$(BIN)/python -m bench.run
 
-calibrate: setup ## re-choose the scope gate's threshold on the dev split and write it
+calibrate: setup ## re-choose the scope gate's threshold on dev data (dev split, fresh dev sets) and write it
 	$(BIN)/python -m bench.calibrate_scope --write
 
 audit: setup ## the HTTP abuse set, hostile links and privacy-on-disk checks, with pass counts
