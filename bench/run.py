@@ -357,9 +357,15 @@ def _print_retrieval(result: dict) -> None:
         f"{d['handled']:.0%} of {d['n']}"
     )
     for f in result.get("fresh_sets", []):
-        console.print(
+        scope = (
             f"Fresh set {f['name']} ({f['role']}): in-topic answered {f['in_topic_answered']:.0%} "
-            f"of {f['n_in']}, off-topic redirected {f['off_topic_declined']:.0%} of {f['n_off']}; "
+            f"of {f['n_in']}, off-topic redirected {f['off_topic_declined']:.0%} of {f['n_off']}"
+        )
+        if not f["judged_questions"]:  # readers have not judged its pools yet
+            console.print(f"{scope}; not yet judged")
+            continue
+        console.print(
+            f"{scope}; "
             f"first document judged good {f['first_good']:.0%} (good or partial "
             f"{f['first_good_or_partial']:.0%}), a good one in the top three "
             f"{f['good_in_top3']:.0%} of {f['judged_questions']}; first never judged "
