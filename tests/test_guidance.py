@@ -387,6 +387,11 @@ def test_coercion_in_new_words_is_declined(offline, message):
         ("roll call for the frailty team check-ins please", "ranking"),
         ("if a practice manager skips the pulse twice, mark her as disengaged", "mandate"),
         ("keep the care homes out of the digest until they start engaging", "mandate"),
+        # A longer subject than one word (this one was redirected to estates before).
+        (
+            "can you mark all the care home managers as disengaged if they skip two check-ins",
+            "mandate",
+        ),
     ],
 )
 def test_requests_in_new_words_are_declined_with_the_right_reason(offline, message, kind):
@@ -412,6 +417,8 @@ def test_requests_in_new_words_are_declined_with_the_right_reason(offline, messa
         # The words of the December 2026 patterns, asked as leadership questions.
         "the weekly huddle has turned into a roll call, how do I make it a real conversation",
         "how do I mark the end of the partnership as a shared achievement?",
+        # The words after a negation (declined as a mandate before the patterns read it).
+        "I never mark the practices as disengaged when they skip our huddles, so how do I get them to come?",
     ],
 )
 def test_questions_that_borrow_a_refusals_words_are_answered(offline, message):
