@@ -126,3 +126,27 @@ def test_a_second_start_reads_the_word_vectors_the_first_saved(kb_settings):
 )
 def test_abbreviations_are_read_in_full_in_capitals_only(written, read):
     assert load_vocabulary(VOCABULARY).normalise(written) == read
+
+
+@pytest.mark.parametrize(
+    ("written", "read"),
+    [
+        ("how to chair mtg w big egos", "how to chair meeting with big egos"),
+        (
+            "Mtg w/ the ceo tmrw, w/o notes",
+            "meeting with the chief executive tomorrow, without notes",
+        ),
+        ("convo abt my mgr tbh", "conversation about my manager to be honest"),
+        ("W. Yorkshire and Q3", "W. Yorkshire and Q3"),  # single letters in lower case only
+        ("the U-turn, wk-by-wk", "the U-turn, wk-by-wk"),  # not inside a longer word
+    ],
+)
+def test_slack_shorthand_is_read_in_full(written, read):
+    assert load_vocabulary(VOCABULARY).normalise(written) == read
+
+
+def test_a_question_in_shorthand_finds_what_it_finds_written_out(kb_settings):
+    retriever = Retriever(kb_settings)
+    typed = retriever.search("how do i open a tough partnership mtg w the council", k=3)
+    written = retriever.search("how do i open a tough partnership meeting with the council", k=3)
+    assert [r.doc_id for r in typed.results] == [r.doc_id for r in written.results]

@@ -19,13 +19,19 @@ class Vocabulary:
     group_of: dict[str, str]  # lower-case term -> group name
     abbreviations: re.Pattern | None = None
     expansion_of: dict[str, str] = field(default_factory=dict)  # "CD" -> "clinical director"
+    shorthand: re.Pattern | None = None
+    shorthand_of: dict[str, str] = field(default_factory=dict)  # "mtg" -> "meeting"
 
     def expanded(self, text: str) -> str:
-        """The text with known abbreviations written out ("PCN CDs" -> "PCN clinical
-        directors")."""
-        if self.abbreviations is None:
-            return text
-        return self.abbreviations.sub(lambda m: self.expansion_of[m.group(1)] + m.group(2), text)
+        """The text with known abbreviations and Slack shorthand written out ("PCN CDs" ->
+        "PCN clinical directors", "mtg w ceo" -> "meeting with chief executive")."""
+        if self.abbreviations is not None:
+            text = self.abbreviations.sub(
+                lambda m: self.expansion_of[m.group(1)] + m.group(2), text
+            )
+        if self.shorthand is not None:
+            text = self.shorthand.sub(lambda m: self.shorthand_of[m.group(0).lower()], text)
+        return text
 
     def normalise(self, text: str) -> str:
         """The text with abbreviations written out and every known term replaced by its
@@ -54,6 +60,8 @@ class Vocabulary:
                 if self.abbreviations
                 else None,
                 sorted(self.expansion_of.items()),
+                (self.shorthand.pattern, self.shorthand.flags) if self.shorthand else None,
+                sorted(self.shorthand_of.items()),
             )
         )
 
@@ -85,12 +93,22 @@ def load_vocabulary(path: Path) -> Vocabulary:
         # Capitals only, a plural "s" allowed; never after a number ("2 PM" is a time).
         short = "|".join(re.escape(a) for a in sorted(expansion_of, key=len, reverse=True))
         abbreviations = re.compile(rf"(?<![\w-])(?<!\d\s)({short})(s?)(?![\w-])")
+    shorthand_of = {str(k).lower(): str(v) for k, v in (data.get("shorthand") or {}).items()}
+    shorthand = None
+    if shorthand_of:
+        # Whole words in any case, but single letters in lower case only ("W. Yorkshire");
+        # "w/o" and "w/" before "w".
+        typed = "|".join(
+            re.escape(s) if len(s) > 1 else f"(?-i:{re.escape(s)})"
+            for s in sorted(shorthand_of, key=len, reverse=True)
+        )
+        shorthand = re.compile(rf"(?<![\w/'-])(?:{typed})(?![\w/'-])", re.I)
     group_of: dict[str, str] = {}
     for group, terms in (data.get("groups") or {}).items():
         for term in terms or []:
             group_of[str(term).lower()] = str(group)
     if not group_of:
-        return Vocabulary(None, {}, abbreviations, expansion_of)
+        return Vocabulary(None, {}, abbreviations, expansion_of, shorthand, shorthand_of)
     alternatives = sorted(group_of, key=len, reverse=True)  # longest phrase first
     words = "|".join(re.escape(term).replace(r"\ ", r"\s+") for term in alternatives)
     # A determiner in front ("our PCN", "the hospice", "a council") goes with the term: which
@@ -101,4 +119,4 @@ def load_vocabulary(path: Path) -> Vocabulary:
     )
     # Plurals ("hospices") map like the singular.
     group_of.update({f"{term}s": group for term, group in list(group_of.items())})
-    return Vocabulary(pattern, group_of, abbreviations, expansion_of)
+    return Vocabulary(pattern, group_of, abbreviations, expansion_of, shorthand, shorthand_of)
