@@ -139,6 +139,8 @@ def test_abbreviations_are_read_in_full_in_capitals_only(written, read):
         ("convo abt my mgr tbh", "conversation about my manager to be honest"),
         ("W. Yorkshire and Q3", "W. Yorkshire and Q3"),  # single letters in lower case only
         ("the U-turn, wk-by-wk", "the U-turn, wk-by-wk"),  # not inside a longer word
+        ("all day in Teams meetings", "all day in online meetings"),  # the product
+        ("our teams' meetings and team meetings", "our teams' meetings and team meetings"),
     ],
 )
 def test_slack_shorthand_is_read_in_full(written, read):

@@ -34,8 +34,8 @@ class Vocabulary:
         return text
 
     def normalise(self, text: str) -> str:
-        """The text with abbreviations written out and every known term replaced by its
-        group's name."""
+        """The text with abbreviations and Slack shorthand written out and every known term
+        replaced by its group's name."""
         text = self.expanded(text)
         if self.pattern is None:
             return text
