@@ -3,8 +3,11 @@ split and every fresh blind set marked dev (`bench/eval/fresh`).
 
 The gate is retrained whenever the knowledge base changes (its in-scope examples are the
 documents' own questions), so its threshold is re-chosen here rather than by hand: the
-threshold that declines at least `--target` of the dev near-off-topic questions
-with the fewest in-topic false declines (and, among equals, the most off-topic declined). Prints the table;
+threshold that declines at least `--target` of the dev near-off-topic questions, both the
+evaluation set's (the kind the target is written for) and all of them taken together, with the
+fewest in-topic false declines (and, among equals, the most off-topic declined). Pooled alone,
+the fresh writers' easier off-topic sets let the threshold slide below what the evaluation
+set's dev questions support (0.35 once fresh7 was added). Prints the table;
 `--write` stores the choice in `knowledge/scope/gate.yaml`. The test split and the fresh
 sets marked test are never read.
 """
@@ -53,24 +56,34 @@ def main() -> None:
     questions = load_eval()
     on = [q.text for q in select(questions, kind="in_topic", split="dev")]
     off = [q.text for q in select(questions, kind="off_topic", split="dev")]
+    fresh_off: list[str] = []
     for fresh in load_fresh():  # blind writers' sets that have shaped Tandem (never "test")
         if fresh.role == "dev":
             on += fresh.in_topic
-            off += fresh.off_topic
+            fresh_off += fresh.off_topic
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(_env_file=None, TANDEM_DATA_DIR=tmp)
         ingest(settings)
         retriever = Retriever(settings)
-        print(f"dev (split and fresh dev sets): {len(on)} in-topic, {len(off)} near-off-topic")
-        print("threshold  off-topic declined  in-topic false decline")
-        on_found, off_found = decisions(retriever, on), decisions(retriever, off)
+        print(
+            f"dev (split and fresh dev sets): {len(on)} in-topic, "
+            f"{len(off) + len(fresh_off)} near-off-topic ({len(off)} from the evaluation set)"
+        )
+        print("threshold  off-topic declined (evaluation set's)  in-topic false decline")
+        on_found = decisions(retriever, on)
+        eval_found = decisions(retriever, off)
+        off_found = eval_found + decisions(retriever, fresh_off)
         chosen = None
         for threshold in THRESHOLDS:
             declined_off = declined(off_found, float(threshold))
+            declined_eval = declined(eval_found, float(threshold))
             declined_on = declined(on_found, float(threshold))
-            print(f"{threshold:9.2f}  {declined_off:18.1%}  {declined_on:22.1%}")
+            print(
+                f"{threshold:9.2f}  {declined_off:18.1%} ({declined_eval:6.1%})  "
+                f"{declined_on:22.1%}"
+            )
             better = chosen is None or (declined_on, -declined_off) < (chosen[2], -chosen[1])
-            if declined_off >= args.target and better:
+            if min(declined_off, declined_eval) >= args.target and better:
                 chosen = (float(threshold), declined_off, declined_on)
     if chosen is None:
         print(f"No threshold declines {args.target:.0%}; gate.yaml left as it is.")
