@@ -140,6 +140,7 @@ def test_abbreviations_are_read_in_full_in_capitals_only(written, read):
         ("W. Yorkshire and Q3", "W. Yorkshire and Q3"),  # single letters in lower case only
         ("the U-turn, wk-by-wk", "the U-turn, wk-by-wk"),  # not inside a longer word
         ("all day in Teams meetings", "all day in online meetings"),  # the product
+        ("the Teams   call, then our teams\nmeeting", "the online call, then our online meeting"),
         ("our teams' meetings and team meetings", "our teams' meetings and team meetings"),
     ],
 )

@@ -30,7 +30,9 @@ class Vocabulary:
                 lambda m: self.expansion_of[m.group(1)] + m.group(2), text
             )
         if self.shorthand is not None:
-            text = self.shorthand.sub(lambda m: self.shorthand_of[m.group(0).lower()], text)
+            text = self.shorthand.sub(
+                lambda m: self.shorthand_of[" ".join(m.group(0).lower().split())], text
+            )
         return text
 
     def normalise(self, text: str) -> str:
@@ -97,9 +99,9 @@ def load_vocabulary(path: Path) -> Vocabulary:
     shorthand = None
     if shorthand_of:
         # Whole words in any case, but single letters in lower case only ("W. Yorkshire");
-        # "w/o" and "w/" before "w".
+        # "w/o" and "w/" before "w"; a phrase matches however many spaces were typed.
         typed = "|".join(
-            re.escape(s) if len(s) > 1 else f"(?-i:{re.escape(s)})"
+            re.escape(s).replace(r"\ ", r"\s+") if len(s) > 1 else f"(?-i:{re.escape(s)})"
             for s in sorted(shorthand_of, key=len, reverse=True)
         )
         shorthand = re.compile(rf"(?<![\w/'-])(?:{typed})(?![\w/'-])", re.I)
