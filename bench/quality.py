@@ -112,6 +112,8 @@ CONVERSATION_EXPECT = {
     "greeting": {"greeting"},
     "thanks": {"thanks"},
     "help": {"help"},
+    "about_privacy": {"about_privacy"},
+    "about_checkins": {"about_checkins"},
     "follow_up": {"follow_up"},
     "more_on": {"more_on"},
     "something_else": {"something_else"},

@@ -16,7 +16,16 @@ from pathlib import Path
 from bot.text import read_yaml
 
 REFUSALS = ("privacy", "ranking", "posting", "coercive", "mandate", "injection")
-CONVERSATION = ("greeting", "thanks", "help", "more_on", "something_else", "follow_up")
+CONVERSATION = (
+    "greeting",
+    "thanks",
+    "help",
+    "about_privacy",
+    "about_checkins",
+    "more_on",
+    "something_else",
+    "follow_up",
+)
 FOLLOW_UP_MAX_WORDS = 14
 # Contractions typed without their apostrophe ("havent", "dont"), restored before the
 # patterns are tried so that one spelling of each pattern is enough.
@@ -59,10 +68,17 @@ class Wording:
     points_back_pattern: re.Pattern
     bare: re.Pattern
     advice_cue: re.Pattern
+    fair_cue: re.Pattern
+    receiving_end_cue: re.Pattern
 
-    def reply(self, kind: str) -> str:
+    def reply(self, kind: str, unsure: bool = False) -> str:
+        """`unsure`: declined by a model that may have misread the message (its own reply,
+        where the kind has one)."""
         if kind in REFUSALS:
-            return " ".join(self.refusals[kind]["reply"].split())
+            entry = self.refusals[kind]
+            return " ".join(
+                entry.get("unsure_reply" if unsure else "reply", entry["reply"]).split()
+            )
         entry = self.conversation[kind]
         return entry["reply"] if isinstance(entry, dict) else entry
 
@@ -89,6 +105,16 @@ class Wording:
 
     def seeks_advice(self, message: str) -> bool:
         return bool(self.advice_cue.search(message))
+
+    def on_receiving_end(self, message: str) -> bool:
+        """The leader asks how to answer someone else's request to do what Tandem declines:
+        never declined, by any means."""
+        return bool(self.receiving_end_cue.search(message))
+
+    def asks_fairly(self, message: str) -> bool:
+        """The message asks to do something fairly or openly, or says the asker is on the
+        receiving end: never declined by a request model alone."""
+        return bool(self.fair_cue.search(message))
 
     def points_back(self, message: str) -> bool:
         """A short message that points at something said before ("how long should that take?")."""
@@ -123,6 +149,8 @@ def load_wording(prompts_dir: Path) -> Wording:
         re.compile(conversation["follow_up"]["points_back"], re.I),
         re.compile(conversation["follow_up"]["bare"], re.I),
         re.compile(refusals.get("advice_cue") or r"(?!)", re.I),
+        re.compile(refusals.get("fair_cue") or r"(?!)", re.I),
+        re.compile(refusals.get("receiving_end") or r"(?!)", re.I),
     )
 
 
@@ -142,14 +170,14 @@ def classify(text: str, wording: Wording, *, after_answer: bool = False) -> Inte
     message = " ".join(text.replace("\u2019", "'").split())
     message = _BARE_CONTRACTION.sub(r"\1't", message)
     words = len(message.split())
-    for kind in REFUSALS:
+    for kind in () if wording.on_receiving_end(message) else REFUSALS:
         if any(p.search(message) for p in wording.patterns[kind]):
             return Intent(kind)
 
     def short_enough(kind: str) -> bool:
         return words <= int(wording.conversation[kind].get("max_words", FOLLOW_UP_MAX_WORDS))
 
-    for kind in ("greeting", "thanks", "help"):
+    for kind in ("greeting", "thanks", "help", "about_privacy", "about_checkins"):
         if short_enough(kind) and any(p.search(message) for p in wording.patterns[kind]):
             return Intent(kind)
     if short_enough("more_on"):

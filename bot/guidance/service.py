@@ -26,8 +26,18 @@ from bot.guidance.conversation import (
     load_wording,
 )
 from bot.guidance.refusal_gate import RefusalGate
-from bot.knowledge.retrieval import Retriever, SearchOutcome, SearchResult, get_retriever
+from bot.guidance.request_models import RequestModel, declined_kind
+from bot.knowledge.embeddings import DIMENSIONS
+from bot.knowledge.retrieval import (
+    Retriever,
+    SearchOutcome,
+    SearchResult,
+    get_retriever,
+    requests_dir,
+)
+from bot.knowledge.scope import load_refusal_examples, load_request_examples, scope_dir
 from bot.knowledge.taxonomy import load_taxonomy
+from bot.knowledge.wordvectors import load_or_embed
 from bot.metrics import MODEL_FALLBACKS, MODEL_SECONDS
 from bot.settings import Settings
 from bot.text import clean_query
@@ -113,7 +123,8 @@ class GuidanceService:
     def __init__(self, settings: Settings, retriever: Retriever | None = None) -> None:
         self.settings = settings
         self._retriever = retriever
-        self._gate: tuple = (None, None)  # (the index's matrix it was built for, the gate)
+        # (the index's matrix they were built for, the refusal gate, the request models)
+        self._gate: tuple = (None, None, None)
         self._gate_lock = threading.Lock()
 
     @property
@@ -157,15 +168,24 @@ class GuidanceService:
             # nothing to read: emoji, punctuation, stray codes
             return self._said("", "empty", self.wording.text("empty"))
         vector = None  # the question's embedding, computed once for refusals and search
+        unsure = False  # declined by a request model alone, which may have misread it
         if intent.kind == "question" and not self.retriever.empty:
             vector = self.retriever.encode_query(text)
-            intent = Intent(self._refused_by_meaning(vector, text) or "question")
+            refused = None
+            if not self.wording.on_receiving_end(text):
+                refused = self._refused_by_meaning(vector, text)
+                if refused is None:
+                    refused = self._read_as_request(vector, text)
+                    unsure = refused is not None
+            intent = Intent(refused or "question")
         if intent.kind in REFUSALS:
-            return self._said(text, intent.kind, self.wording.reply(intent.kind))
+            return self._said(text, intent.kind, self.wording.reply(intent.kind, unsure=unsure))
         if intent.kind in ("greeting", "thanks"):
             return self._said(text, intent.kind, self._conversation_reply(intent.kind))
         if intent.kind == "help":
             return self._said(text, "help", self.help_text(commands))
+        if intent.kind in ("about_privacy", "about_checkins"):
+            return self._said(text, intent.kind, self.wording.text(intent.kind, "reply"))
         if self.retriever.empty:
             return self._said(text, "unavailable", self.wording.text("unavailable"), note)
         if intent.kind == "more_on":
@@ -190,14 +210,35 @@ class GuidanceService:
         catch the usual wordings; the gate catches the rest)."""
         return self.refusal_gate().judge(vector, self.wording.seeks_advice(message)).kind
 
+    def _read_as_request(self, vector, message: str) -> str | None:
+        """The request models' reading, on the message's MiniLM and word vectors."""
+        models = self._gates()[2]
+        if not models or self.wording.asks_fairly(message):
+            return None
+        if self.retriever.scope.paraphrases_a_document(vector):
+            return None  # a way leaders ask for a document: a document answers it
+        features = np.concatenate([vector, self.retriever.encode_words(message)])
+        kind = declined_kind(models, features)
+        if kind in self._defers_to_scope and not self.retriever.scope.judge(vector).in_scope:
+            return None  # a job for someone else ("write a disciplinary invite"): redirected
+        return kind
+
+    @property
+    def _defers_to_scope(self) -> set[str]:
+        kinds = load_request_examples(scope_dir(self.settings)).kinds
+        return {kind for kind, entry in kinds.items() if entry.defer_to_scope}
+
     def refusal_gate(self) -> RefusalGate:
-        """Built once per loaded index: the documents' own questions are part of it."""
+        return self._gates()[1]
+
+    def _gates(self) -> tuple:
+        """Built once per loaded index: the documents' own questions are part of both."""
         retriever = self.retriever
         with self._gate_lock:
             if self._gate[0] is not retriever.matrix:
                 gate = _refusal_gate(self.settings, retriever, self.wording)
-                self._gate = (retriever.matrix, gate)
-            return self._gate[1]
+                self._gate = (retriever.matrix, gate, _request_models(self.settings, retriever))
+            return self._gate
 
     # --- replies that are not searches --------------------------------------------------
 
@@ -412,6 +453,54 @@ def _refusal_gate(settings: Settings, retriever: Retriever, wording: Wording) ->
         wording.refusal_margin,
         wording.advice_margin,
     )
+
+
+def _request_models(settings: Settings, retriever: Retriever) -> dict[str, RequestModel]:
+    """A model a kind in `request_models.yaml`, trained on that kind's requests there and in
+    `refusals.yaml` against the fair asks, the look-alikes and every way leaders ask for a
+    document; fitted once per set of vectors and kept beside the index, like the scope gate."""
+    folder = scope_dir(settings)
+    requests, refusals = load_request_examples(folder), load_refusal_examples(folder)
+    if not requests.kinds:
+        return {}
+    examples, vocabulary = retriever.examples, retriever.vocabulary
+    kinds = list(requests.kinds)
+    groups = [
+        *(refusals.by_kind.get(kind, ()) + requests.kinds[kind].requests for kind in kinds),
+        requests.fair + refusals.lookalikes,
+    ]
+    words = load_or_embed(
+        requests_dir(settings),
+        [t for group in groups for t in group],
+        vocabulary.normalise,
+        vocabulary.fingerprint(),
+    )
+    ends = np.cumsum([len(group) for group in groups])
+    word_rows = dict(zip([*kinds, "fair"], np.split(words, ends[:-1]), strict=True))
+    asked, asked_words = retriever.asked_vectors()
+    fair = np.hstack(
+        [
+            np.vstack([examples.fair, examples.lookalikes, asked]),
+            np.vstack([word_rows["fair"], asked_words]),
+        ]
+    )
+    models = {}
+    for kind in kinds:
+        entry = requests.kinds[kind]
+        meaning = np.vstack(
+            [
+                examples.refusals.get(kind, np.zeros((0, DIMENSIONS), np.float32)),
+                examples.requests[kind],
+            ]
+        )
+        models[kind] = RequestModel(
+            np.hstack([meaning, word_rows[kind]]),
+            fair,
+            entry.threshold,
+            entry.regularisation,
+            requests_dir(settings) / kind,
+        )
+    return models
 
 
 def _citations(results: list[SearchResult]) -> list[Citation]:

@@ -323,6 +323,15 @@ class Retriever:
         kinds = [meta.get("kind") for meta in self.passage_meta]
         return paraphrase_texts(self.vocabulary, zip(kinds, self.passage_text, strict=True))
 
+    def asked_vectors(self) -> tuple[np.ndarray, np.ndarray]:
+        """Every way leaders ask for a document (cards and questions), row for row as MiniLM
+        and as word vectors."""
+        return self.matrix[self._groups["asked"]], self.word_matrix
+
+    def encode_words(self, query: str) -> np.ndarray:
+        """The question's word vector (unit length), read as its MiniLM vector is."""
+        return get_word_encoder().encode([self.vocabulary.normalise(query)])[0]
+
     def questions_matrix(self) -> np.ndarray:
         """The vectors of every way leaders ask for a document (front-matter `questions`)."""
         return self.matrix[self.passage_kind == KINDS.index("question")]
@@ -372,7 +381,7 @@ class Retriever:
         self, query: str, similarity: np.ndarray, vector: np.ndarray
     ) -> dict[str, np.ndarray]:
         tokens = self._keyword_tokens(query)  # read once for both keyword indexes
-        words = get_word_encoder().encode([self.vocabulary.normalise(query)])[0]
+        words = self.encode_words(query)
         best_words = np.full(len(self.doc_order), -1.0, dtype=np.float32)
         np.maximum.at(best_words, self.word_doc, self.word_matrix @ words)
         return {
@@ -504,6 +513,12 @@ def examples_dir(settings: Settings):
 def scope_fit_dir(settings: Settings):
     """Where the scope gate's fitted weights are kept between starts."""
     return _beside_index(settings, "scope")
+
+
+def requests_dir(settings: Settings):
+    """Where the request models' word vectors (and, a folder a kind, their fitted weights)
+    are kept between starts: each kind of saved file clears older ones from its folder."""
+    return _beside_index(settings, "requests")
 
 
 def sums_by_doc(rows: np.ndarray, docs: np.ndarray, count: int) -> np.ndarray:

@@ -26,7 +26,7 @@ import logging
 import os
 import zipfile
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -124,6 +124,46 @@ def load_refusal_examples(scope_dir: Path) -> RefusalExamples:
     return RefusalExamples(by_kind, tuple(str(t) for t in data.get("lookalikes") or []))
 
 
+@dataclass(frozen=True)
+class RequestKind:
+    """One kind's requests for its model, with the model's threshold and regularisation."""
+
+    requests: tuple[str, ...]
+    threshold: float
+    regularisation: float
+    defer_to_scope: bool = False  # an out-of-scope message is redirected, not declined
+
+
+@dataclass(frozen=True)
+class RequestExamples:
+    """Requests to decline by kind and fair asks in the same words (`request_models.yaml`),
+    for the models in `bot/guidance/request_models.py`."""
+
+    kinds: dict[str, RequestKind] = field(default_factory=dict)
+    fair: tuple[str, ...] = ()
+
+    def texts(self) -> list[str]:
+        return [t for kind in self.kinds.values() for t in kind.requests] + list(self.fair)
+
+
+@lru_cache(maxsize=4)
+def load_request_examples(scope_dir: Path) -> RequestExamples:
+    path = scope_dir / "request_models.yaml"
+    if not path.exists():
+        return RequestExamples()
+    data = read_yaml(path.read_text("utf-8")) or {}
+    kinds = {
+        str(kind): RequestKind(
+            tuple(str(t) for t in entry.get("requests") or []),
+            float(entry.get("threshold", 1.0)),
+            float(entry.get("regularisation", REGULARISATION)),
+            bool(entry.get("defer_to_scope", False)),
+        )
+        for kind, entry in (data.get("models") or {}).items()
+    }
+    return RequestExamples(kinds, tuple(str(t) for t in data.get("fair") or []))
+
+
 def scope_dir(settings: Settings) -> Path:
     return settings.knowledge_dir / "scope"
 
@@ -136,10 +176,14 @@ def scope_texts(settings: Settings) -> list[str]:
     examples = load_examples(scope_dir(settings))
     vocabulary = load_vocabulary(settings.knowledge_dir / "vocabulary.yaml")
     refusals = load_refusal_examples(scope_dir(settings))
+    requests = load_request_examples(scope_dir(settings))
     return [
         *examples.inside,
         *examples.outside,
-        *(vocabulary.normalise(t) for t in [*refusals.texts(), *examples.outside]),
+        *(
+            vocabulary.normalise(t)
+            for t in [*refusals.texts(), *examples.outside, *requests.texts()]
+        ),
     ]
 
 
@@ -166,9 +210,11 @@ class ExampleVectors:
     lookalikes: np.ndarray
     outside_read: np.ndarray
     anchors: np.ndarray  # the scope gate's paraphrase anchors (`paraphrase_texts`)
+    requests: dict[str, np.ndarray]  # `request_models.yaml`, by kind, read as questions are
+    fair: np.ndarray
 
 
-EXAMPLES_FORMAT = 2  # bump when what is saved, or how the examples are read, changes
+EXAMPLES_FORMAT = 3  # bump when what is saved, or how the examples are read, changes
 
 
 def example_vectors(
@@ -190,6 +236,7 @@ def example_vectors(
 
     folder = scope_dir(settings)
     examples, refusals = load_examples(folder), load_refusal_examples(folder)
+    requests = load_request_examples(folder)
     cache_path = settings.knowledge_dir / CACHE_NAME
     groups = {  # in the order the gates first looked them up, should any need the model
         "inside": list(examples.inside),
@@ -198,6 +245,8 @@ def example_vectors(
         "outside_read": list(examples.outside),
         **{f"refusal:{kind}": list(texts) for kind, texts in refusals.by_kind.items()},
         "anchors": list(anchors),
+        **{f"request:{kind}": list(entry.requests) for kind, entry in requests.kinds.items()},
+        "fair": list(requests.fair),
     }
     path = None
     if saved is not None:
@@ -211,9 +260,14 @@ def example_vectors(
         path = saved / f"{digest.hexdigest()[:32]}.npz"
         loaded = _load_vectors(path, {name: len(texts) for name, texts in groups.items()})
         if loaded is not None:
-            return _example_vectors(loaded, refusals)
+            return _example_vectors(loaded, refusals, requests)
     cache = EmbeddingCache(cache_path)
-    read = {"outside_read", "lookalikes", *(n for n in groups if n.startswith("refusal:"))}
+    read = {
+        "outside_read",
+        "lookalikes",
+        "fair",
+        *(n for n in groups if n.startswith(("refusal:", "request:"))),
+    }
     vectors = {
         name: cache.encode([vocabulary.normalise(t) for t in texts] if name in read else texts)
         for name, texts in groups.items()
@@ -221,10 +275,12 @@ def example_vectors(
     cache.save()  # examples added since the last ingest are embedded once
     if path is not None and not cache.embedded:
         _save_vectors(saved, path, vectors)
-    return _example_vectors(vectors, refusals)
+    return _example_vectors(vectors, refusals, requests)
 
 
-def _example_vectors(vectors: dict[str, np.ndarray], refusals: RefusalExamples) -> ExampleVectors:
+def _example_vectors(
+    vectors: dict[str, np.ndarray], refusals: RefusalExamples, requests: RequestExamples
+) -> ExampleVectors:
     return ExampleVectors(
         vectors["inside"],
         vectors["outside"],
@@ -232,6 +288,8 @@ def _example_vectors(vectors: dict[str, np.ndarray], refusals: RefusalExamples) 
         vectors["lookalikes"],
         vectors["outside_read"],
         vectors["anchors"],
+        {kind: vectors[f"request:{kind}"] for kind in requests.kinds},
+        vectors["fair"],
     )
 
 
