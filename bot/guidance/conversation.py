@@ -113,7 +113,7 @@ class Wording:
 
     def asks_fairly(self, message: str) -> bool:
         """The message asks to do something fairly or openly, or says the asker is on the
-        receiving end: never declined by a request model alone."""
+        receiving end: never read as coercion, nor declined by a request model."""
         return bool(self.fair_cue.search(message))
 
     def points_back(self, message: str) -> bool:
@@ -171,6 +171,8 @@ def classify(text: str, wording: Wording, *, after_answer: bool = False) -> Inte
     message = _BARE_CONTRACTION.sub(r"\1't", message)
     words = len(message.split())
     for kind in () if wording.on_receiving_end(message) else REFUSALS:
+        if kind == "coercive" and wording.asks_fairly(message):
+            continue  # "how do I respond constructively to a threat to go to the press"
         if any(p.search(message) for p in wording.patterns[kind]):
             return Intent(kind)
 

@@ -208,7 +208,10 @@ class GuidanceService:
     def _refused_by_meaning(self, vector, message: str) -> str | None:
         """A refusal kind when the message means what a refusal example means (the patterns
         catch the usual wordings; the gate catches the rest)."""
-        return self.refusal_gate().judge(vector, self.wording.seeks_advice(message)).kind
+        kind = self.refusal_gate().judge(vector, self.wording.seeks_advice(message)).kind
+        if kind == "coercive" and self.wording.asks_fairly(message):
+            return None  # "how do I make performance conversations supportive, not threatening"
+        return kind
 
     def _read_as_request(self, vector, message: str) -> str | None:
         """The request models' reading, on the message's MiniLM and word vectors."""
