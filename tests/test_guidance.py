@@ -309,6 +309,23 @@ def test_requests_in_new_polite_words_are_mostly_declined_and_fair_questions_ans
     assert sum(k in REFUSALS for k in answered) <= 6, Counter(answered)
 
 
+ABOUT_PROBES = yaml.safe_load(
+    (Path(__file__).parent / "support" / "about_probes.yaml").read_text("utf-8")
+)
+
+
+def test_questions_about_tandem_in_new_words_mostly_get_the_facts(offline):
+    """Rates on a held-out writer's set (docs/benchmarks.md: 4 of 40 and 3 of 20 before the
+    about-Tandem models; 30 and 14 after; none of the 40 others read so)."""
+    about = ("about_privacy", "about_checkins")
+    privacy = [offline.answer(t).kind for t in ABOUT_PROBES["own_privacy"]]
+    assert sum(k in about for k in privacy) >= 28, Counter(privacy)
+    checkins = [offline.answer(t).kind for t in ABOUT_PROBES["own_checkins"]]
+    assert sum(k in about for k in checkins) >= 12, Counter(checkins)
+    others = [offline.answer(t).kind for t in ABOUT_PROBES["not_these"]]
+    assert sum(k in about for k in others) <= 1, Counter(others)
+
+
 def test_a_request_model_refusal_says_it_may_have_misread(offline):
     answer = offline.answer(
         "help me plan a series of small changes to one staff member's rota so she gets fed up "

@@ -45,7 +45,8 @@ class RequestModel:
 
 
 def declined_kind(models: dict[str, RequestModel], features: np.ndarray) -> str | None:
-    """The kind whose model reads the message as its request most surely, if any does."""
+    """The kind whose model reads the message as its own most surely, if any does (the
+    questions about Tandem itself use the same models: `about_privacy`, `about_checkins`)."""
     found = {kind: model.probability(features) for kind, model in models.items()}
     over = {kind: p for kind, p in found.items() if p >= models[kind].threshold}
     return max(over, key=over.get) if over else None

@@ -49,6 +49,8 @@ HELP_COMMANDS = "Type a question any time, or say *help* to see this again."
 # A message this short that points at something ("is it legal?", "how do I submit it?") with
 # nothing earlier to point at is met with a question, not a search.
 POINTING_MAX_WORDS = 6
+ABOUT_TANDEM = ("about_privacy", "about_checkins")  # answered with the facts, never searched
+OVER_REFUSAL = 0.97  # how sure a reading as about Tandem must be to set aside a refusal by meaning
 
 
 @dataclass
@@ -177,6 +179,11 @@ class GuidanceService:
                 if refused is None:
                     refused = self._read_as_request(vector, text)
                     unsure = refused is not None
+            # A question about Tandem itself ("who can see what I write?"), read by meaning,
+            # wins over a refusal by meaning only when it is surer than it needs to be alone.
+            about = self._read_as_about_tandem(vector, text, over_refusal=refused is not None)
+            if about is not None:
+                refused, unsure = about, False
             intent = Intent(refused or "question")
         if intent.kind in REFUSALS:
             return self._said(text, intent.kind, self.wording.reply(intent.kind, unsure=unsure))
@@ -184,7 +191,7 @@ class GuidanceService:
             return self._said(text, intent.kind, self._conversation_reply(intent.kind))
         if intent.kind == "help":
             return self._said(text, "help", self.help_text(commands))
-        if intent.kind in ("about_privacy", "about_checkins"):
+        if intent.kind in ABOUT_TANDEM:
             return self._said(text, intent.kind, self.wording.text(intent.kind, "reply"))
         if self.retriever.empty:
             return self._said(text, "unavailable", self.wording.text("unavailable"), note)
@@ -213,9 +220,22 @@ class GuidanceService:
             return None  # "how do I make performance conversations supportive, not threatening"
         return kind
 
+    def _read_as_about_tandem(self, vector, message: str, over_refusal: bool) -> str | None:
+        """A question about Tandem itself ("who can see what I write here?", "stop the
+        check-ins") read by meaning, where the conversation patterns did not see it;
+        `over_refusal`: a refusal by meaning is on the table, so only a surer reading wins."""
+        models = {k: m for k, m in self._gates()[2].items() if k in ABOUT_TANDEM}
+        if not models or self.retriever.scope.paraphrases_a_document(vector):
+            return None
+        features = np.concatenate([vector, self.retriever.encode_words(message)])
+        kind = declined_kind(models, features)
+        if kind is not None and over_refusal:
+            return kind if models[kind].probability(features) >= OVER_REFUSAL else None
+        return kind
+
     def _read_as_request(self, vector, message: str) -> str | None:
         """The request models' reading, on the message's MiniLM and word vectors."""
-        models = self._gates()[2]
+        models = {k: m for k, m in self._gates()[2].items() if k in REFUSALS}
         if not models or self.wording.asks_fairly(message):
             return None
         if self.retriever.scope.paraphrases_a_document(vector):
@@ -468,8 +488,17 @@ def _request_models(settings: Settings, retriever: Retriever) -> dict[str, Reque
         return {}
     examples, vocabulary = retriever.examples, retriever.vocabulary
     kinds = list(requests.kinds)
+    refusal_kinds = [kind for kind in kinds if kind in REFUSALS]
+    # Everything Tandem declines: never a question about Tandem itself ("show me Priya's
+    # journal" is a refusal, not a question about your own privacy).
+    declined = [
+        *(t for texts in refusals.by_kind.values() for t in texts),
+        *(t for kind in refusal_kinds for t in requests.kinds[kind].requests),
+    ]
     groups = [
         *(refusals.by_kind.get(kind, ()) + requests.kinds[kind].requests for kind in kinds),
+        *(requests.kinds[kind].not_these for kind in kinds),
+        tuple(declined),
         requests.fair + refusals.lookalikes,
     ]
     words = load_or_embed(
@@ -479,12 +508,25 @@ def _request_models(settings: Settings, retriever: Retriever) -> dict[str, Reque
         vocabulary.fingerprint(),
     )
     ends = np.cumsum([len(group) for group in groups])
-    word_rows = dict(zip([*kinds, "fair"], np.split(words, ends[:-1]), strict=True))
+    names = [*kinds, *(f"not:{kind}" for kind in kinds), "declined", "fair"]
+    word_rows = dict(zip(names, np.split(words, ends[:-1]), strict=True))
     asked, asked_words = retriever.asked_vectors()
     fair = np.hstack(
         [
             np.vstack([examples.fair, examples.lookalikes, asked]),
             np.vstack([word_rows["fair"], asked_words]),
+        ]
+    )
+    declined_rows = np.hstack(
+        [
+            np.vstack(
+                [
+                    *examples.refusals.values(),
+                    *(examples.requests[kind] for kind in refusal_kinds),
+                    np.zeros((0, DIMENSIONS), np.float32),
+                ]
+            ),
+            word_rows["declined"],
         ]
     )
     models = {}
@@ -496,9 +538,12 @@ def _request_models(settings: Settings, retriever: Retriever) -> dict[str, Reque
                 examples.requests[kind],
             ]
         )
+        own_fair = np.hstack([examples.not_these[kind], word_rows[f"not:{kind}"]])
+        if kind not in REFUSALS:
+            own_fair = np.vstack([own_fair, declined_rows])
         models[kind] = RequestModel(
             np.hstack([meaning, word_rows[kind]]),
-            fair,
+            np.vstack([own_fair, fair]),
             entry.threshold,
             entry.regularisation,
             requests_dir(settings) / kind,

@@ -132,6 +132,7 @@ class RequestKind:
     threshold: float
     regularisation: float
     defer_to_scope: bool = False  # an out-of-scope message is redirected, not declined
+    not_these: tuple[str, ...] = ()  # this kind's own negatives, beside the shared fair asks
 
 
 @dataclass(frozen=True)
@@ -143,7 +144,8 @@ class RequestExamples:
     fair: tuple[str, ...] = ()
 
     def texts(self) -> list[str]:
-        return [t for kind in self.kinds.values() for t in kind.requests] + list(self.fair)
+        own = [t for kind in self.kinds.values() for t in (*kind.requests, *kind.not_these)]
+        return own + list(self.fair)
 
 
 @lru_cache(maxsize=4)
@@ -158,6 +160,7 @@ def load_request_examples(scope_dir: Path) -> RequestExamples:
             float(entry.get("threshold", 1.0)),
             float(entry.get("regularisation", REGULARISATION)),
             bool(entry.get("defer_to_scope", False)),
+            tuple(str(t) for t in entry.get("not") or []),
         )
         for kind, entry in (data.get("models") or {}).items()
     }
@@ -212,6 +215,7 @@ class ExampleVectors:
     anchors: np.ndarray  # the scope gate's paraphrase anchors (`paraphrase_texts`)
     requests: dict[str, np.ndarray]  # `request_models.yaml`, by kind, read as questions are
     fair: np.ndarray
+    not_these: dict[str, np.ndarray]  # each kind's own negatives
 
 
 EXAMPLES_FORMAT = 3  # bump when what is saved, or how the examples are read, changes
@@ -247,6 +251,7 @@ def example_vectors(
         "anchors": list(anchors),
         **{f"request:{kind}": list(entry.requests) for kind, entry in requests.kinds.items()},
         "fair": list(requests.fair),
+        **{f"not:{kind}": list(entry.not_these) for kind, entry in requests.kinds.items()},
     }
     path = None
     if saved is not None:
@@ -266,7 +271,7 @@ def example_vectors(
         "outside_read",
         "lookalikes",
         "fair",
-        *(n for n in groups if n.startswith(("refusal:", "request:"))),
+        *(n for n in groups if n.startswith(("refusal:", "request:", "not:"))),
     }
     vectors = {
         name: cache.encode([vocabulary.normalise(t) for t in texts] if name in read else texts)
@@ -290,6 +295,7 @@ def _example_vectors(
         vectors["anchors"],
         {kind: vectors[f"request:{kind}"] for kind in requests.kinds},
         vectors["fair"],
+        {kind: vectors[f"not:{kind}"] for kind in requests.kinds},
     )
 
 
