@@ -242,7 +242,7 @@ def test_no_way_a_leader_asks_for_a_document_is_refused(offline):
         if kind == "question":
             kind = offline._refused_by_meaning(vector, text) or kind
         if kind == "question":
-            kind = offline._read_as_request(vector, text) or kind
+            kind = offline._read_as_request(offline._reading(vector, text), text) or kind
         if kind in REFUSALS:
             refused.append((kind, text))
     assert refused == []

@@ -31,8 +31,10 @@ class RequestModel:
         threshold: float,
         regularisation: float,
         saved=None,
+        defers_to_scope: bool = False,
     ):
         self.threshold = threshold
+        self.defers_to_scope = defers_to_scope  # an out-of-scope message is redirected instead
         self.ready = len(requests) > 0 and len(fair) > 0
         if self.ready:
             self.coef, self.bias = fit_saved(saved, requests, fair, regularisation)
@@ -44,9 +46,13 @@ class RequestModel:
         return float(1.0 / (1.0 + np.exp(-np.clip(score, -30, 30))))
 
 
-def declined_kind(models: dict[str, RequestModel], features: np.ndarray) -> str | None:
-    """The kind whose model reads the message as its own most surely, if any does (the
-    questions about Tandem itself use the same models: `about_privacy`, `about_checkins`)."""
+def surest(models: dict[str, RequestModel], features: np.ndarray) -> tuple[str | None, float]:
+    """The kind whose model reads the message as its own most surely, if any does, with that
+    probability (the questions about Tandem itself use the same models: `about_privacy`,
+    `about_checkins`)."""
     found = {kind: model.probability(features) for kind, model in models.items()}
     over = {kind: p for kind, p in found.items() if p >= models[kind].threshold}
-    return max(over, key=over.get) if over else None
+    if not over:
+        return None, 0.0
+    kind = max(over, key=over.get)
+    return kind, over[kind]

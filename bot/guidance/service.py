@@ -26,7 +26,7 @@ from bot.guidance.conversation import (
     load_wording,
 )
 from bot.guidance.refusal_gate import RefusalGate
-from bot.guidance.request_models import RequestModel, declined_kind
+from bot.guidance.request_models import RequestModel, surest
 from bot.knowledge.embeddings import DIMENSIONS
 from bot.knowledge.retrieval import (
     Retriever,
@@ -51,6 +51,15 @@ HELP_COMMANDS = "Type a question any time, or say *help* to see this again."
 POINTING_MAX_WORDS = 6
 ABOUT_TANDEM = ("about_privacy", "about_checkins")  # answered with the facts, never searched
 OVER_REFUSAL = 0.97  # how sure a reading as about Tandem must be to set aside a refusal by meaning
+
+
+@dataclass(frozen=True)
+class Reading:
+    """A message as the request models read it (`GuidanceService._reading`)."""
+
+    vector: np.ndarray
+    features: np.ndarray  # MiniLM then word vectors
+    paraphrase: bool  # a way leaders ask for a document
 
 
 @dataclass
@@ -173,15 +182,16 @@ class GuidanceService:
         unsure = False  # declined by a request model alone, which may have misread it
         if intent.kind == "question" and not self.retriever.empty:
             vector = self.retriever.encode_query(text)
+            reading = self._reading(vector, text)
             refused = None
             if not self.wording.on_receiving_end(text):
                 refused = self._refused_by_meaning(vector, text)
                 if refused is None:
-                    refused = self._read_as_request(vector, text)
+                    refused = self._read_as_request(reading, text)
                     unsure = refused is not None
             # A question about Tandem itself ("who can see what I write?"), read by meaning,
             # wins over a refusal by meaning only when it is surer than it needs to be alone.
-            about = self._read_as_about_tandem(vector, text, over_refusal=refused is not None)
+            about = self._read_as_about_tandem(reading, over_refusal=refused is not None)
             if about is not None:
                 refused, unsure = about, False
             intent = Intent(refused or "question")
@@ -220,36 +230,36 @@ class GuidanceService:
             return None  # "how do I make performance conversations supportive, not threatening"
         return kind
 
-    def _read_as_about_tandem(self, vector, message: str, over_refusal: bool) -> str | None:
+    def _reading(self, vector, message: str) -> Reading:
+        """What the request models read, worked out once a message: its MiniLM and word
+        vectors side by side, and whether it is a way leaders ask for a document."""
+        features = np.concatenate([vector, self.retriever.encode_words(message)])
+        return Reading(vector, features, self.retriever.scope.paraphrases_a_document(vector))
+
+    def _read_as_about_tandem(self, reading: Reading, over_refusal: bool) -> str | None:
         """A question about Tandem itself ("who can see what I write here?", "stop the
         check-ins") read by meaning, where the conversation patterns did not see it;
         `over_refusal`: a refusal by meaning is on the table, so only a surer reading wins."""
         models = {k: m for k, m in self._gates()[2].items() if k in ABOUT_TANDEM}
-        if not models or self.retriever.scope.paraphrases_a_document(vector):
+        if not models or reading.paraphrase:
             return None
-        features = np.concatenate([vector, self.retriever.encode_words(message)])
-        kind = declined_kind(models, features)
-        if kind is not None and over_refusal:
-            return kind if models[kind].probability(features) >= OVER_REFUSAL else None
+        kind, probability = surest(models, reading.features)
+        if over_refusal and probability < OVER_REFUSAL:
+            return None
         return kind
 
-    def _read_as_request(self, vector, message: str) -> str | None:
+    def _read_as_request(self, reading: Reading, message: str) -> str | None:
         """The request models' reading, on the message's MiniLM and word vectors."""
         models = {k: m for k, m in self._gates()[2].items() if k in REFUSALS}
         if not models or self.wording.asks_fairly(message):
             return None
-        if self.retriever.scope.paraphrases_a_document(vector):
+        if reading.paraphrase:
             return None  # a way leaders ask for a document: a document answers it
-        features = np.concatenate([vector, self.retriever.encode_words(message)])
-        kind = declined_kind(models, features)
-        if kind in self._defers_to_scope and not self.retriever.scope.judge(vector).in_scope:
+        kind, _ = surest(models, reading.features)
+        deferred = kind is not None and models[kind].defers_to_scope
+        if deferred and not self.retriever.scope.judge(reading.vector).in_scope:
             return None  # a job for someone else ("write a disciplinary invite"): redirected
         return kind
-
-    @property
-    def _defers_to_scope(self) -> set[str]:
-        kinds = load_request_examples(scope_dir(self.settings)).kinds
-        return {kind for kind, entry in kinds.items() if entry.defer_to_scope}
 
     def refusal_gate(self) -> RefusalGate:
         return self._gates()[1]
@@ -547,6 +557,7 @@ def _request_models(settings: Settings, retriever: Retriever) -> dict[str, Reque
             entry.threshold,
             entry.regularisation,
             requests_dir(settings) / kind,
+            entry.defer_to_scope,
         )
     return models
 
