@@ -126,7 +126,8 @@ def load_refusal_examples(scope_dir: Path) -> RefusalExamples:
 
 @dataclass(frozen=True)
 class RequestKind:
-    """One kind's requests for its model, with the model's threshold and regularisation."""
+    """One kind's examples for its model (requests to decline, or questions about Tandem
+    itself), with the model's threshold and regularisation."""
 
     requests: tuple[str, ...]
     threshold: float
@@ -137,8 +138,9 @@ class RequestKind:
 
 @dataclass(frozen=True)
 class RequestExamples:
-    """Requests to decline by kind and fair asks in the same words (`request_models.yaml`),
-    for the models in `bot/guidance/request_models.py`."""
+    """Requests to decline by kind, questions about Tandem itself (`about_privacy`,
+    `about_checkins`) and fair asks in the same words (`request_models.yaml`), for the models
+    in `bot/guidance/request_models.py`."""
 
     kinds: dict[str, RequestKind] = field(default_factory=dict)
     fair: tuple[str, ...] = ()
