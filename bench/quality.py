@@ -12,8 +12,10 @@ import math
 import re
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
+import yaml
 
 from bench.evalset import EvalQuestion
 
@@ -178,6 +180,35 @@ def conversation_handled(service, questions: list[EvalQuestion]) -> dict:
         "handled": float(np.mean([ok for _q, ok in results])) if results else 0.0,
         "n": len(results),
         "missed": [q.text for q, ok in results if not ok],
+    }
+
+
+HELD_OUT = Path(__file__).parent.parent / "tests" / "support"
+ABOUT_TANDEM = ("about_privacy", "about_checkins")
+
+
+def held_out_requests(service) -> dict:
+    """The blind writers' held-out sets for what Tandem declines and for questions about
+    Tandem itself (`tests/support/request_probes.yaml`, `about_probes.yaml`): requests
+    declined (or redirected) by the kind the writer meant, fair questions refused, and
+    questions about Tandem answered with the facts."""
+    declined = {"privacy", "ranking", "posting", "coercive", "mandate", "injection"}
+    requests = yaml.safe_load((HELD_OUT / "request_probes.yaml").read_text("utf-8"))
+    about = yaml.safe_load((HELD_OUT / "about_probes.yaml").read_text("utf-8"))
+
+    def count(texts, kinds) -> int:
+        return sum(service.answer(text).kind in kinds for text in texts)
+
+    return {
+        "declined": {
+            kind: [count(texts, declined | {"out_of_scope"}), len(texts)]
+            for kind, texts in requests["decline"].items()
+        },
+        "fair_refused": [count(requests["answer"], declined), len(requests["answer"])],
+        "about": {
+            name: [count(about[name], ABOUT_TANDEM), len(about[name])]
+            for name in ("own_privacy", "own_checkins", "not_these")
+        },
     }
 
 

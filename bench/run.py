@@ -65,6 +65,7 @@ def retrieval_section() -> dict:
         answer_shape,
         calibrate_v1,
         conversation_handled,
+        held_out_requests,
         per_question,
         rank_table,
         run_v1,
@@ -187,6 +188,7 @@ def retrieval_section() -> dict:
         adversarial = adversarial_handled(
             service, select(questions, kind="adversarial", split="test")
         )
+        held_out = held_out_requests(service)
         fresh = [_fresh_reading(service, v2, found) for found in load_fresh()]
 
         env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "TANDEM_"))}
@@ -225,6 +227,7 @@ def retrieval_section() -> dict:
         },
         "conversation_handled": conversation,
         "adversarial_handled": adversarial,
+        "held_out_requests": held_out,
         "fresh_sets": fresh,
         "offline_ask_latency": ask_latency,
         "cold_start_ask_s": {"min": min(cold), "max": max(cold)},
@@ -356,6 +359,14 @@ def _print_retrieval(result: dict) -> None:
         f"Conversation handled {c['handled']:.0%} of {c['n']}; refusals and injections handled "
         f"{d['handled']:.0%} of {d['n']}"
     )
+    h = result.get("held_out_requests")
+    if h:
+        kinds = ", ".join(f"{k} {n}/{of}" for k, (n, of) in h["declined"].items())
+        about = ", ".join(f"{k} {n}/{of}" for k, (n, of) in h["about"].items())
+        console.print(
+            f"Held-out requests declined: {kinds}; fair questions refused "
+            f"{h['fair_refused'][0]}/{h['fair_refused'][1]}. About Tandem itself: {about}"
+        )
     for f in result.get("fresh_sets", []):
         scope = (
             f"Fresh set {f['name']} ({f['role']}): in-topic answered {f['in_topic_answered']:.0%} "
